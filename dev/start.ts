@@ -1,0 +1,90 @@
+/**
+ * `npm start`: the API on an embedded default, with no Azure account.
+ * - storage: Azurite's Table service (data under .azurite/, kept across restarts) unless a store is configured;
+ * - upstream: the Azure OpenAI simulator unless AZURE_OPENAI_ENDPOINT or OPENAI_BASE_URL is set;
+ * - host: `func start` when Core Tools are installed, otherwise dev/host.ts serving the same functions.
+ * Ctrl-C stops everything it started.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { startAzurite, azuriteConnectionString, type Azurite } from './azurite.js';
+
+const root = new URL('..', import.meta.url).pathname;
+const env = process.env;
+const stops: (() => Promise<void> | void)[] = [];
+
+/** Like `func start`: local.settings.json Values fill what the environment does not set. */
+function loadLocalSettings() {
+  const file = `${root}local.settings.json`;
+  if (!existsSync(file)) return;
+  const values = (JSON.parse(readFileSync(file, 'utf8')) as { Values?: Record<string, string> }).Values ?? {};
+  for (const [name, value] of Object.entries(values)) if (env[name] === undefined && value !== '') env[name] = value;
+}
+
+const isListening = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+  });
+
+async function ensureStorage() {
+  const conn = env.AZURE_STORAGE_CONNECTION_STRING;
+  if (env.AZURE_STORAGE_TABLE_ENDPOINT || (conn && conn !== 'UseDevelopmentStorage=true')) {
+    console.log('storage: the configured Table Storage');
+    return;
+  }
+  const port = Number(env.AZURITE_TABLE_PORT ?? 10002);
+  env.AZURE_STORAGE_CONNECTION_STRING = azuriteConnectionString(port);
+  if (await isListening(port)) {
+    console.log(`storage: Azurite already running on 127.0.0.1:${port}`);
+    return;
+  }
+  mkdirSync(`${root}.azurite`, { recursive: true });
+  const azurite: Azurite = await startAzurite({ port, location: `${root}.azurite` });
+  stops.push(() => azurite.stop());
+  console.log(`storage: Azurite (Table service) on 127.0.0.1:${port}, data in .azurite/`);
+}
+
+function hasFunc(): boolean {
+  if (env.FUNCTIONS_HOST === 'local') return false;
+  return spawnSync('func', ['--version'], { stdio: 'ignore' }).status === 0;
+}
+
+async function main() {
+  loadLocalSettings();
+  env.TRUST_PRINCIPAL_HEADERS ??= 'true'; // No platform injects principals locally; the headers let one browser act as several users.
+  await ensureStorage();
+  const port = Number(env.PORT ?? 7071);
+  if (hasFunc()) {
+    console.log('host: Azure Functions Core Tools (func start)');
+    const build = spawnSync('npm', ['run', 'build'], { stdio: 'inherit', cwd: root });
+    if (build.status !== 0) throw new Error('npm run build failed');
+    const func: ChildProcess = spawn('func', ['start', '--port', String(port)], { stdio: 'inherit', cwd: root, env });
+    stops.push(() => void func.kill('SIGINT'));
+    func.once('exit', (code) => shutdown(code ?? 0));
+  } else {
+    const { startLocalHost } = await import('./host.js');
+    const { functions } = await import('../src/functions/registry.js');
+    const host = await startLocalHost({ functions, port, log: env.HOST_LOG !== 'false' });
+    stops.push(() => host.close());
+    console.log(`host: local Functions host (Core Tools not found; 'func start' is used when installed)`);
+    console.log(`\nAPI ready at ${host.url}  (try: curl ${host.url}/v1/health)\n`);
+  }
+}
+
+let stopping = false;
+async function shutdown(code = 0) {
+  if (stopping) return;
+  stopping = true;
+  for (const stop of stops.reverse()) await Promise.resolve(stop()).catch(() => undefined);
+  process.exit(code);
+}
+process.once('SIGINT', () => void shutdown(0));
+process.once('SIGTERM', () => void shutdown(0));
+
+main().catch(async (error: unknown) => {
+  console.error(`npm start failed: ${error instanceof Error ? error.message : String(error)}`);
+  await shutdown(1);
+});

@@ -1,0 +1,6 @@
+import type { ApiFunction } from '../http/handler.js';
+import { healthFunctions } from './health.js';
+import { tokenizeFunctions } from './tokenize.js';
+
+/** Every HTTP function of the app. `src/index.ts` registers these with Azure Functions; `dev/host.ts` serves the same list. */
+export const functions: readonly ApiFunction[] = [...tokenizeFunctions, ...healthFunctions];

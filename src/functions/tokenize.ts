@@ -1,0 +1,41 @@
+import { defineFunction, json } from '../http/handler.js';
+import { readJson } from '../http/request.js';
+import {
+  detokenizeRequestSchema,
+  detokenizeResponseSchema,
+  tokenizeRequestSchema,
+  tokenizeResponseSchema,
+} from '../schemas/tokenize.js';
+import { countMessages, detokenize, tokenizeText } from '../services/tokenize.js';
+
+export const tokenizeFunctions = [
+  defineFunction({
+    name: 'tokenize',
+    route: 'v1/tokenize',
+    methods: ['POST'],
+    docs: {
+      summary: 'Count and encode text, or count the prompt tokens of a chat messages array.',
+      tags: ['tokens'],
+      body: tokenizeRequestSchema,
+      responses: { 200: tokenizeResponseSchema },
+    },
+    async handle(request) {
+      const body = await readJson(request, tokenizeRequestSchema);
+      return json(200, 'messages' in body ? countMessages(body) : tokenizeText(body));
+    },
+  }),
+  defineFunction({
+    name: 'detokenize',
+    route: 'v1/detokenize',
+    methods: ['POST'],
+    docs: {
+      summary: 'Decode token ids back to text.',
+      tags: ['tokens'],
+      body: detokenizeRequestSchema,
+      responses: { 200: detokenizeResponseSchema },
+    },
+    async handle(request) {
+      return json(200, detokenize(await readJson(request, detokenizeRequestSchema)));
+    },
+  }),
+];

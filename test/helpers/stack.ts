@@ -1,0 +1,126 @@
+/**
+ * Starts what an HTTP-level test needs, on free ports: Azurite (in memory) when asked, and the app itself in
+ * the local Functions host as a child process, so tests never collide with a running `npm start`.
+ * The app's output goes to test-artifacts/logs/ (a security test greps every log of the run for secrets).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { basename } from 'node:path';
+import { startAzurite, type Azurite } from '../../dev/azurite.js';
+import { freePort } from '../../dev/ports.js';
+
+const root = new URL('../..', import.meta.url).pathname;
+export const logDir = `${root}test-artifacts/logs`;
+
+export interface AppProcess {
+  url: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Starts the local host with exactly `env` as the app's settings (nothing inherited from this shell's AZURE_* etc.). */
+export async function startApp(env: Record<string, string>, logName = 'app'): Promise<AppProcess> {
+  mkdirSync(logDir, { recursive: true });
+  const port = await freePort();
+  const base: Record<string, string> = {};
+  for (const key of ['PATH', 'HOME', 'TMPDIR', 'NODE_OPTIONS']) if (process.env[key]) base[key] = process.env[key]!;
+  const child = spawn(process.execPath, ['--import', 'tsx', `${root}dev/host.ts`], {
+    cwd: root,
+    env: { ...base, HOST_LOG: 'true', ...env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const log = createWriteStream(`${logDir}/${logName}-${port}.log`);
+  child.stdout!.pipe(log);
+  child.stderr!.pipe(log);
+  const url = await new Promise<string>((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`app did not start: ${seen}`)), 30_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      seen += chunk.toString();
+      const m = /listening on (http:\/\/\S+)/.exec(seen);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    child.stderr!.on('data', (chunk: Buffer) => (seen += chunk.toString()));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`app exited with ${code}: ${seen}`));
+    });
+  });
+  return {
+    url,
+    process: child,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+export interface Stack {
+  /** Base URL of the API, ending in `/api`. */
+  url: string;
+  app: AppProcess;
+  azurite?: Azurite;
+  env: Record<string, string>;
+  /** Stops and starts the app process with the same settings (e.g. to prove data outlives it). */
+  restartApp(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startStack(options: { azurite?: boolean; env?: Record<string, string>; name?: string } = {}): Promise<Stack> {
+  const name = options.name ?? basename(process.argv[1] ?? 'test').replace(/\.test\.ts$/, '');
+  const azurite = options.azurite ? await startAzurite() : undefined;
+  const env: Record<string, string> = {
+    TRUST_PRINCIPAL_HEADERS: 'true',
+    ...(azurite ? { AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString } : {}),
+    ...options.env,
+  };
+  let app = await startApp(env, name);
+  const stack: Stack = {
+    url: app.url,
+    app,
+    azurite,
+    env,
+    async restartApp() {
+      await app.stop();
+      app = await startApp(env, name);
+      stack.app = app;
+      stack.url = app.url;
+    },
+    async stop() {
+      await app.stop();
+      await azurite?.stop();
+    },
+  };
+  return stack;
+}
+
+/** POST JSON and return status, headers and parsed body. */
+export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}) {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  let json: any;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: response.status, headers: response.headers, json, text };
+}
+
+/** Asserts OpenAI's error shape: all four keys present. */
+export function isErrorShape(body: any): boolean {
+  return (
+    body && typeof body === 'object' && body.error && typeof body.error.message === 'string' && typeof body.error.type === 'string' &&
+    'param' in body.error && 'code' in body.error
+  );
+}

@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { isErrorShape, postJson, startStack, type Stack } from './helpers/stack.js';
+
+let stack: Stack;
+before(async () => {
+  stack = await startStack();
+});
+after(async () => stack?.stop());
+
+describe('POST /api/v1/tokenize', () => {
+  it('encodes the seed example exactly as tiktoken does', async () => {
+    const res = await postJson(`${stack.url}/v1/tokenize`, { text: 'tiktoken is great!', encoding: 'cl100k_base' });
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.json, { encoding: 'cl100k_base', tokens: [83, 1609, 5963, 374, 2294, 0], count: 6 });
+  });
+
+  it('chooses the encoding by model, the way tiktoken.encoding_for_model does', async () => {
+    const cases: [string, string][] = [
+      ['gpt-35-turbo', 'cl100k_base'],
+      ['gpt-3.5-turbo', 'cl100k_base'],
+      ['gpt-4', 'cl100k_base'],
+      ['gpt-4o-mini', 'o200k_base'],
+      ['text-davinci-003', 'p50k_base'],
+      ['davinci', 'r50k_base'],
+      ['text-embedding-ada-002', 'cl100k_base'],
+    ];
+    for (const [model, encoding] of cases) {
+      const res = await postJson(`${stack.url}/v1/tokenize`, { text: 'hello world', model });
+      assert.equal(res.status, 200, model);
+      assert.equal(res.json.encoding, encoding, model);
+    }
+  });
+
+  it('accepts gpt2 as r50k_base and defaults to cl100k_base', async () => {
+    assert.equal((await postJson(`${stack.url}/v1/tokenize`, { text: 'x', encoding: 'gpt2' })).json.encoding, 'r50k_base');
+    assert.equal((await postJson(`${stack.url}/v1/tokenize`, { text: 'x' })).json.encoding, 'cl100k_base');
+  });
+
+  it('treats special-token text as ordinary text unless allowed', async () => {
+    const plain = await postJson(`${stack.url}/v1/tokenize`, { text: '<|endoftext|>' });
+    assert.ok(!plain.json.tokens.includes(100257));
+    const allowed = await postJson(`${stack.url}/v1/tokenize`, { text: '<|endoftext|>', allowed_special: 'all' });
+    assert.deepEqual(allowed.json.tokens, [100257]);
+  });
+
+  it('counts without returning ids when asked', async () => {
+    const res = await postJson(`${stack.url}/v1/tokenize`, { text: 'tiktoken is great!', count_only: true });
+    assert.deepEqual(res.json, { encoding: 'cl100k_base', count: 6 });
+  });
+
+  it("counts a chat messages array's prompt tokens (OpenAI cookbook: 3 per message, 3 to prime the reply)", async () => {
+    const messages = [
+      { role: 'system', content: 'You are a helpful assistant.' },
+      { role: 'user', content: 'Knock knock.' },
+      { role: 'assistant', content: "Who's there?" },
+      { role: 'user', content: 'Orange.' },
+    ];
+    const res = await postJson(`${stack.url}/v1/tokenize`, { messages, model: 'gpt-35-turbo' });
+    assert.equal(res.status, 200);
+    // tiktoken cl100k: system 1 + 6, user 1 + 4, assistant 1 + 4, user 1 + 2 → 20 content/role tokens + 4×3 framing + 3 priming.
+    assert.deepEqual(res.json, { encoding: 'cl100k_base', count: 35 });
+  });
+
+  it('answers 400 naming the field for bad input', async () => {
+    const cases: [unknown, string | null][] = [
+      [{ text: 5 }, 'text'],
+      [{}, 'text'],
+      [{ text: 'x', encoding: 'nope' }, 'encoding'],
+      [{ text: 'x', model: 'no-such-model' }, 'model'],
+      [{ messages: [] }, 'messages'],
+      [{ messages: [{ role: 'wizard', content: 'x' }] }, 'messages[0].role'],
+      ['{not json', null],
+      ['[1,2]', null],
+    ];
+    for (const [body, param] of cases) {
+      const res = await postJson(`${stack.url}/v1/tokenize`, body);
+      assert.equal(res.status, 400, JSON.stringify(body));
+      assert.ok(isErrorShape(res.json), res.text);
+      if (param) assert.equal(res.json.error.param, param, JSON.stringify(body));
+    }
+  });
+
+  it('encodes a lone surrogate as U+FFFD, like TextEncoder', async () => {
+    const lone = await postJson(`${stack.url}/v1/tokenize`, '{"text":"a\\ud800b"}');
+    const replaced = await postJson(`${stack.url}/v1/tokenize`, { text: 'a\uFFFDb' });
+    assert.equal(lone.status, 200);
+    assert.deepEqual(lone.json.tokens, replaced.json.tokens);
+  });
+});
+
+describe('POST /api/v1/detokenize', () => {
+  it('decodes the seed example', async () => {
+    const res = await postJson(`${stack.url}/v1/detokenize`, { tokens: [83, 1609, 5963, 374, 2294, 0] });
+    assert.deepEqual(res.json, { encoding: 'cl100k_base', text: 'tiktoken is great!' });
+  });
+
+  it('refuses an id outside the encoding with 400 naming its index', async () => {
+    const res = await postJson(`${stack.url}/v1/detokenize`, { tokens: [83, 99_999_999] });
+    assert.equal(res.status, 400);
+    assert.equal(res.json.error.param, 'tokens[1]');
+  });
+});
+
+describe('host behaviour', () => {
+  it('answers 404 for an unknown route and 405 with Allow for a wrong method, in the error shape', async () => {
+    const missing = await fetch(`${stack.url}/v1/nothing-here`);
+    assert.equal(missing.status, 404);
+    assert.ok(isErrorShape(await missing.json()));
+    const wrong = await fetch(`${stack.url}/v1/tokenize`, { method: 'GET' });
+    assert.equal(wrong.status, 405);
+    assert.match(wrong.headers.get('allow') ?? '', /POST/);
+    assert.ok(isErrorShape(await wrong.json()));
+  });
+
+  it('refuses a body over the limit with 413', async () => {
+    const res = await postJson(`${stack.url}/v1/tokenize`, { text: 'a'.repeat(5 * 1024 * 1024) });
+    assert.equal(res.status, 413);
+    assert.ok(isErrorShape(res.json));
+  });
+
+  it('sets security headers on every response', async () => {
+    const res = await fetch(`${stack.url}/v1/health`);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+    assert.ok(res.headers.get('content-security-policy'));
+  });
+});
