@@ -1,6 +1,8 @@
 import type { ApiFunction } from '../http/handler.js';
 import { healthFunctions } from './health.js';
+import { openapiFunctions } from './openapi.js';
+import { playgroundFunctions } from './playground.js';
 import { tokenizeFunctions } from './tokenize.js';
 
 /** Every HTTP function of the app. `src/index.ts` registers these with Azure Functions; `dev/host.ts` serves the same list. */
-export const functions: readonly ApiFunction[] = [...tokenizeFunctions, ...healthFunctions];
+export const functions: readonly ApiFunction[] = [...tokenizeFunctions, ...healthFunctions, ...openapiFunctions, ...playgroundFunctions];

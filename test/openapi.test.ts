@@ -1,0 +1,179 @@
+/**
+ * GET /api/v1/openapi.json: every route of the live function list is described, and the document agrees with the
+ * server — sample bodies the document accepts, the server accepts; bodies it rejects, the server answers 400;
+ * the server's answers validate against the documented response and error schemas.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import { functions } from '../src/functions/registry.js';
+import { parseRoute, routesWithoutResponseSchema } from '../src/openapi/document.js';
+import { promptPresets } from '../src/playground/presets.js';
+import { isErrorShape, postJson, startStack, type Stack } from './helpers/stack.js';
+
+// ajv-formats is CommonJS with a default export that Node's ESM interop wraps once more.
+const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule) as unknown as (ajv: Ajv2020) => void;
+
+const root = new URL('..', import.meta.url).pathname;
+const DOC_ID = 'urn:test:openapi';
+
+let stack: Stack;
+let doc: any;
+let ajv: Ajv2020;
+
+before(async () => {
+  stack = await startStack({ azurite: true });
+  const res = await fetch(`${stack.url}/v1/openapi.json`);
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('content-type') ?? '', /application\/json/);
+  doc = await res.json();
+  // Strict: a keyword ajv does not know inside a schema fails compilation. The document's own top-level keys are
+  // declared as a vocabulary so the document itself can be the schema `$ref`s point into.
+  ajv = new Ajv2020({ strict: true, allErrors: true });
+  addFormats(ajv);
+  ajv.addVocabulary(['openapi', 'info', 'servers', 'tags', 'paths', 'components', 'jsonSchemaDialect']);
+  ajv.addSchema({ ...doc, $id: DOC_ID });
+});
+after(async () => stack?.stop());
+
+const pointer = (...parts: string[]) => parts.map((p) => p.replace(/~/g, '~0').replace(/\//g, '~1')).join('/');
+const compiled = new Map<string, ValidateFunction>();
+function validator(...parts: string[]): ValidateFunction {
+  const ref = `${DOC_ID}#/${pointer(...parts)}`;
+  let fn = compiled.get(ref);
+  if (!fn) compiled.set(ref, (fn = ajv.compile({ $ref: ref })));
+  return fn;
+}
+const requestValidator = (path: string, method = 'post') => validator('paths', path, method, 'requestBody', 'content', 'application/json', 'schema');
+const responseValidator = (path: string, method: string, status: string) => validator('paths', path, method, 'responses', status, 'content', 'application/json', 'schema');
+const errorValidator = () => validator('components', 'schemas', 'Error');
+const hasOperation = (path: string, method: string) => Boolean(doc.paths[path]?.[method]);
+
+function allRefs(node: unknown, out: string[] = []): string[] {
+  if (Array.isArray(node)) node.forEach((n) => allRefs(n, out));
+  else if (node && typeof node === 'object') {
+    for (const [k, v] of Object.entries(node)) {
+      if (k === '$ref' && typeof v === 'string') out.push(v);
+      else allRefs(v, out);
+    }
+  }
+  return out;
+}
+
+describe('GET /api/v1/openapi.json', () => {
+  it('is an OpenAPI 3.1 document with the 2020-12 dialect', () => {
+    assert.equal(doc.openapi, '3.1.0');
+    assert.equal(doc.jsonSchemaDialect, 'https://json-schema.org/draft/2020-12/schema');
+    assert.equal(typeof doc.info.title, 'string');
+    assert.equal(typeof doc.info.version, 'string');
+    assert.deepEqual(doc.servers.map((s: any) => s.url), ['/api']);
+  });
+
+  it('describes every route and method of the live function list, and nothing else', () => {
+    const expected = new Set<string>();
+    for (const fn of functions) {
+      const { path, params } = parseRoute(fn.route);
+      for (const method of fn.methods.filter((m) => m !== 'OPTIONS')) {
+        const key = `${method.toLowerCase()} ${path}`;
+        expected.add(key);
+        const op = doc.paths[path]?.[method.toLowerCase()];
+        assert.ok(op, `${key} (function ${fn.name}) missing from the document`);
+        assert.equal(op.summary, fn.docs.summary);
+        assert.deepEqual(op.tags, fn.docs.tags);
+        for (const name of params) {
+          assert.ok(op.parameters?.some((p: any) => p.in === 'path' && p.name === name && p.required === true), `${key}: path parameter ${name}`);
+        }
+        if (fn.docs.body) assert.ok(op.requestBody?.content?.['application/json']?.schema, `${key}: request body`);
+        if (fn.docs.streams) assert.ok(op.responses['200']?.content?.['text/event-stream'], `${key}: text/event-stream answer`);
+        for (const status of ['4XX', '5XX']) assert.ok(op.responses[status], `${key}: ${status} error response`);
+      }
+    }
+    const documented = Object.entries(doc.paths).flatMap(([path, item]) => Object.keys(item as object).map((m) => `${m} ${path}`));
+    assert.deepEqual(new Set(documented), expected);
+    // The routes this issue adds are in the list too.
+    assert.ok(expected.has('get /v1/openapi.json') && expected.has('get /playground') && expected.has('get /playground/{file}'));
+  });
+
+  it('has unique operation ids, resolvable $refs, and schemas that compile under draft 2020-12 in strict mode', () => {
+    const ids = Object.values(doc.paths).flatMap((item) => Object.values(item as object).map((op: any) => op.operationId));
+    assert.equal(new Set(ids).size, ids.length, `duplicate operationId in ${ids.join(', ')}`);
+    for (const ref of allRefs(doc)) {
+      assert.match(ref, /^#\/components\/(schemas|responses)\/[^/]+$/, ref);
+      const [, , kind, name] = ref.split('/');
+      assert.ok(doc.components[kind!][name!], `dangling ${ref}`);
+    }
+    for (const name of Object.keys(doc.components.schemas)) validator('components', 'schemas', name);
+  });
+
+  it('tokenize: sample bodies the document accepts, the server accepts; ones it rejects, the server answers 400', async () => {
+    const valid = [
+      { text: 'tiktoken is great!', encoding: 'cl100k_base' },
+      { text: 'hello world', model: 'gpt-4o-mini' },
+      { text: '<|endoftext|>', allowed_special: 'all' },
+      { text: 'tiktoken is great!', count_only: true },
+      { messages: [{ role: 'system', content: 'You are a helpful assistant.' }, { role: 'user', content: 'Knock knock.' }], model: 'gpt-35-turbo' },
+    ];
+    const invalid = [{}, { text: 42 }, { text: 'x', encoding: 'no_such_encoding' }, { messages: [] }, { messages: [{ role: 'wizard', content: 'hi' }] }];
+    const check = requestValidator('/v1/tokenize');
+    for (const body of valid) {
+      assert.ok(check(body), `document rejects ${JSON.stringify(body)}: ${ajv.errorsText(check.errors)}`);
+      const res = await postJson(`${stack.url}/v1/tokenize`, body);
+      assert.equal(res.status, 200, JSON.stringify(body));
+      const answer = responseValidator('/v1/tokenize', 'post', '200');
+      assert.ok(answer(res.json), `answer does not match the documented schema: ${ajv.errorsText(answer.errors)}`);
+    }
+    for (const body of invalid) {
+      assert.equal(check(body), false, `document accepts ${JSON.stringify(body)}`);
+      const res = await postJson(`${stack.url}/v1/tokenize`, body);
+      assert.equal(res.status, 400, JSON.stringify(body));
+      assert.ok(errorValidator()(res.json), `error body does not match the Error schema: ${res.text}`);
+    }
+  });
+
+  it('detokenize and health: answers match their documented schemas', async () => {
+    const check = requestValidator('/v1/detokenize');
+    assert.ok(check({ tokens: [83, 1609, 5963, 374, 2294, 0] }));
+    assert.equal(check({ tokens: [-1] }), false);
+    assert.equal(check({ tokens: 'abc' }), false);
+    const res = await postJson(`${stack.url}/v1/detokenize`, { tokens: [83, 1609, 5963, 374, 2294, 0] });
+    assert.ok(responseValidator('/v1/detokenize', 'post', '200')(res.json));
+    assert.equal((await postJson(`${stack.url}/v1/detokenize`, { tokens: [-1] })).status, 400);
+    const health = await (await fetch(`${stack.url}/v1/health`)).json();
+    const answer = responseValidator('/v1/health', 'get', '200');
+    assert.ok(answer(health), ajv.errorsText(answer.errors));
+  });
+
+  it("describes the server's own errors: unknown routes and wrong methods answer the Error schema", async () => {
+    const missing = await fetch(`${stack.url}/v1/no-such-route`);
+    assert.equal(missing.status, 404);
+    const body = await missing.json();
+    assert.ok(isErrorShape(body) && errorValidator()(body));
+    const wrong = await postJson(`${stack.url}/v1/openapi.json`, {});
+    assert.equal(wrong.status, 405);
+    assert.ok(errorValidator()(wrong.json));
+    assert.equal(errorValidator()({ error: { message: 'x', type: 'invalid_request_error', param: null } }), false, 'code is required');
+  });
+
+  it('validates the playground presets and the curl bodies of docs/examples.md against the completions request schema', (t) => {
+    if (!hasOperation('/v1/completions', 'post')) return t.skip('POST /v1/completions is not in the function list yet');
+    const check = requestValidator('/v1/completions');
+    for (const preset of promptPresets) assert.ok(check({ ...preset.body, stream: true }), `${preset.id}: ${ajv.errorsText(check.errors)}`);
+    const examples = readFileSync(`${root}docs/examples.md`, 'utf8');
+    const curlBodies = [...examples.matchAll(/curl[^\n]*\/v1\/(completions|chat\/completions)[\s\S]*?-d @- <<'JSON'\n([\s\S]*?)\nJSON/g)];
+    assert.ok(curlBodies.length >= promptPresets.length, 'docs/examples.md has a curl body per pattern');
+    for (const [, route, body] of curlBodies) {
+      const v = requestValidator(`/v1/${route}`);
+      assert.ok(v(JSON.parse(body!)), `docs/examples.md ${route} body: ${ajv.errorsText(v.errors)}`);
+    }
+    assert.equal(check({ prompt: 'x', temperature: 3 }), false, 'temperature above 2');
+    assert.equal(check({ prompt: 'x', stop: ['a', 'b', 'c', 'd', 'e'] }), false, 'more than 4 stop sequences');
+  });
+
+  it('lists the routes that document no response body schema', (t) => {
+    const missing = routesWithoutResponseSchema(functions).filter((r) => !r.includes('playground'));
+    t.diagnostic(missing.length ? `routes without a response schema: ${missing.join('; ')}` : 'every JSON route documents its response');
+    assert.deepEqual(missing, []);
+  });
+});
