@@ -455,7 +455,15 @@ async function loadPresets() {
     const title = document.createElement('strong');
     title.textContent = preset.title;
     const description = document.createElement('span');
-    description.textContent = preset.description;
+    // `code` spans in the description become <code>; everything stays text (no HTML from data).
+    preset.description.split('`').forEach((part, i) => {
+      if (i % 2 === 0) description.append(part);
+      else {
+        const code = document.createElement('code');
+        code.textContent = part;
+        description.append(code);
+      }
+    });
     button.append(title, description);
     button.addEventListener('click', () => applyPreset(preset));
     li.append(button);

@@ -40,7 +40,7 @@ export const promptPresets: PromptPreset[] = [
     id: 'dialogue',
     title: 'Dialogue: a stop sequence keeps the model to its own lines',
     description:
-      'A few turns of example dialogue set the tone; `stop: ["Doctor:"]` ends the answer before the model starts writing the user\'s next line (the seed uses "博士：").',
+      'A few turns of example dialogue set the tone; `stop: ["Doctor:"]` ends the answer before the model starts writing the user\'s next line.',
     mode: 'completion',
     body: {
       prompt:
