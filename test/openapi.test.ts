@@ -8,8 +8,10 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
+import { z } from 'zod';
 import { functions } from '../src/functions/registry.js';
-import { parseRoute, routesWithoutResponseSchema } from '../src/openapi/document.js';
+import { defineFunction } from '../src/http/handler.js';
+import { buildOpenApiDocument, parseRoute, routesWithoutResponseSchema } from '../src/openapi/document.js';
 import { promptPresets } from '../src/playground/presets.js';
 import { isErrorShape, postJson, startStack, type Stack } from './helpers/stack.js';
 
@@ -169,6 +171,62 @@ describe('GET /api/v1/openapi.json', () => {
     }
     assert.equal(check({ prompt: 'x', temperature: 3 }), false, 'temperature above 2');
     assert.equal(check({ prompt: 'x', stop: ['a', 'b', 'c', 'd', 'e'] }), false, 'more than 4 stop sequences');
+  });
+
+  it('generates path and query parameters, 204s, streams and shared or recursive schemas the way routes will use them', () => {
+    const message = z.object({ role: z.enum(['user', 'assistant']), content: z.string() }).meta({ id: 'ExampleMessage' });
+    type Node = { name: string; children: Node[] };
+    const node: z.ZodType<Node> = z.lazy(() => z.object({ name: z.string(), children: z.array(node) }));
+    const noop = async () => ({ status: 204 });
+    const sample = buildOpenApiDocument(
+      [
+        defineFunction({
+          name: 'things-list',
+          route: 'v1/things/{id:guid}/items',
+          methods: ['GET', 'POST'],
+          docs: {
+            summary: 'items',
+            tags: ['t'],
+            query: z.object({ limit: z.coerce.number().int().min(1).max(100).optional().describe('Page size.'), order: z.enum(['asc', 'desc']) }),
+            body: z.object({ messages: z.array(message).min(1), tree: node.optional(), stream: z.boolean().default(false) }),
+            responses: { 200: z.object({ data: z.array(message) }), 201: z.object({ id: z.string() }) },
+            streams: true,
+          },
+          handle: noop,
+        }),
+        defineFunction({ name: 'thing-delete', route: 'v1/things/{id}', methods: ['DELETE'], docs: { summary: 'gone', tags: ['t'], responses: { 204: 'Deleted.' } }, handle: noop }),
+      ],
+      { basePath: '/x' },
+    ) as any;
+    assert.deepEqual(sample.servers, [{ url: '/x', description: 'This deployment' }]);
+    const get = sample.paths['/v1/things/{id}/items'].get;
+    const post = sample.paths['/v1/things/{id}/items'].post;
+    assert.equal(get.operationId, 'things-list-get');
+    assert.equal(post.operationId, 'things-list-post');
+    assert.deepEqual(
+      get.parameters.map((p: any) => [p.in, p.name, p.required]),
+      [['path', 'id', true], ['query', 'limit', false], ['query', 'order', true]],
+    );
+    assert.equal(get.parameters[1].description, 'Page size.');
+    assert.equal(get.requestBody, undefined, 'no body on GET');
+    assert.ok(post.requestBody.required);
+    assert.ok(post.responses['200'].content['text/event-stream']);
+    assert.ok(post.responses['201'].content['application/json']);
+    assert.ok(post.responses['404'] && post.responses['413'] && post.responses['400']);
+    assert.deepEqual(sample.paths['/v1/things/{id}'].delete.responses['204'], { description: 'Deleted.' });
+    // A schema with an id becomes one shared component; a recursive one refers to itself by component name.
+    assert.ok(sample.components.schemas.ExampleMessage);
+    assert.ok(!JSON.stringify(sample).includes('$defs'), 'every $defs is hoisted into components');
+    const local = new Ajv2020({ strict: true });
+    addFormats(local);
+    local.addVocabulary(['openapi', 'info', 'servers', 'tags', 'paths', 'components', 'jsonSchemaDialect']);
+    local.addSchema({ ...sample, $id: 'urn:test:sample' });
+    const body = local.compile({ $ref: 'urn:test:sample#/paths/~1v1~1things~1{id}~1items/post/requestBody/content/application~1json/schema' });
+    assert.ok(body({ messages: [{ role: 'user', content: 'hi' }], tree: { name: 'a', children: [{ name: 'b', children: [] }] } }), local.errorsText(body.errors));
+    assert.equal(body({ messages: [{ role: 'user', content: 'hi' }], tree: { name: 'a', children: [{ name: 3, children: [] }] } }), false);
+    assert.equal(body({ messages: [] }), false);
+    assert.equal(body({ messages: [{ role: 'robot', content: 'hi' }] }), false);
+    assert.deepEqual(routesWithoutResponseSchema([]), []);
   });
 
   it('lists the routes that document no response body schema', (t) => {

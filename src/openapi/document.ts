@@ -67,7 +67,9 @@ class SchemaComponents {
     for (const [defName, def] of Object.entries(defs)) {
       const existing = this.schemas[defName];
       const same = existing !== undefined && JSON.stringify(existing) === JSON.stringify(rewriteRefs(def, own, asIs));
-      renames.set(defName, same ? defName : this.unusedName(defName, io));
+      // zod names anonymous defs (a z.lazy inside the schema) `__schema0`; name them after their owner instead.
+      const wanted = /^__schema\d+$/.test(defName) ? `${own}Def${defName.slice(8)}` : defName;
+      renames.set(defName, same ? defName : this.unusedName(wanted, io));
       if (!same) this.schemas[renames.get(defName)!] = {};
     }
     for (const [defName, def] of Object.entries(defs)) this.schemas[renames.get(defName)!] = rewriteRefs(def, own, renames) as JsonSchema;
