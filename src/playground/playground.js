@@ -482,7 +482,7 @@ $('form').addEventListener('submit', (event) => {
   event.preventDefault();
   send();
 });
-$('form').addEventListener('keydown', (event) => {
+document.addEventListener('keydown', (event) => {
   if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
     event.preventDefault();
     send();
