@@ -134,6 +134,100 @@ describe('GET /api/v1/openapi.json', () => {
     }
   });
 
+  it('chat, completions, embeddings and conversations: the document and the server agree on every sample body', async (t) => {
+    if (!hasOperation('/v1/chat/completions', 'post')) return t.skip('the model routes are not in the function list yet');
+    const user = { 'x-ms-client-principal-id': `openapi-${Date.now()}` };
+    const created = await postJson(`${stack.url}/v1/conversations`, { title: 'openapi test', system: 'You are terse.' }, user);
+    assert.equal(created.status, 201, created.text);
+    assert.ok(responseValidator('/v1/conversations', 'post', '201')(created.json), 'conversation answer matches its schema');
+    const knock = [{ role: 'system', content: 'You are a helpful assistant.' }, { role: 'user', content: 'Knock knock.' }];
+    const cases: { path: string; url: string; valid: unknown[]; invalid: unknown[] }[] = [
+      {
+        path: '/v1/chat/completions',
+        url: '/v1/chat/completions',
+        valid: [
+          { messages: knock },
+          { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Count to 10. E.g. 1, 2, 3, 4, ...' }], temperature: 0, max_tokens: 50 },
+          { messages: knock, stop: 'Who', n: 2, top_p: 0.5, presence_penalty: -2, frequency_penalty: 2 },
+          { messages: knock, stop: ['a', 'b', 'c', 'd'], user: 'someone', seed: 7 },
+          { messages: [{ role: 'user', content: [{ type: 'text', text: 'Knock knock.' }] }] },
+        ],
+        invalid: [
+          {},
+          { messages: [] },
+          { messages: knock, temperature: 2.5 },
+          { messages: knock, top_p: 1.5 },
+          { messages: knock, presence_penalty: -3 },
+          { messages: knock, stop: ['a', 'b', 'c', 'd', 'e'] },
+          { messages: knock, n: 0 },
+          { messages: [{ role: 'wizard', content: 'hi' }] },
+          { messages: knock, max_tokens: 'many' },
+        ],
+      },
+      {
+        path: '/v1/completions',
+        url: '/v1/completions',
+        valid: [
+          { prompt: '1, 2, 3, 4, ', max_tokens: 50, temperature: 0 },
+          { prompt: '1, 2, 3, 4, ', temperature: 0, stop: ['11'] },
+          { model: 'gpt-35-turbo-instruct', prompt: 'Hello', stop: '\n', top_p: 0.9, n: 2 },
+          ...promptPresets.map((p) => p.body),
+        ],
+        invalid: [{}, { prompt: 'x', temperature: 3 }, { prompt: 'x', stop: ['a', 'b', 'c', 'd', 'e'] }, { prompt: 'x', frequency_penalty: 2.5 }, { prompt: 'x', n: 129 }],
+      },
+      {
+        path: '/v1/embeddings',
+        url: '/v1/embeddings',
+        valid: [
+          { input: 'The food was delicious.' },
+          { input: ['a', 'b'], dimensions: 256 },
+          { input: [1, 2, 3] },
+          { input: [[1, 2], [3]] },
+          { input: 'x', encoding_format: 'base64' },
+        ],
+        invalid: [{}, { input: 'x', encoding_format: 'hex' }, { input: Array.from({ length: 2049 }, () => 'x') }, { input: 42 }],
+      },
+      {
+        path: '/v1/conversations',
+        url: '/v1/conversations',
+        valid: [{}, { title: 'x' }, { system: 'Be brief.', model: 'gpt-4o-mini', title: 'y' }],
+        invalid: [{ title: 42 }, { system: ['not', 'a', 'string'] }],
+      },
+      {
+        path: '/v1/conversations/{id}/messages',
+        url: `/v1/conversations/${created.json.id}/messages`,
+        valid: [{ content: 'Knock knock.' }, { content: 'Orange.', max_tokens: 20, temperature: 0 }],
+        invalid: [{}, { content: 42 }, { content: 'x', temperature: 9 }],
+      },
+    ];
+    for (const { path, url, valid, invalid } of cases) {
+      const check = requestValidator(path);
+      for (const body of valid) {
+        assert.ok(check(body), `document rejects POST ${path} ${JSON.stringify(body).slice(0, 200)}: ${ajv.errorsText(check.errors)}`);
+        const res = await postJson(`${stack.url}${url}`, body, user);
+        assert.ok(res.status >= 200 && res.status < 300, `server rejects POST ${path} ${JSON.stringify(body).slice(0, 200)}: ${res.status} ${res.text.slice(0, 300)}`);
+        const documented = doc.paths[path].post.responses[String(res.status)];
+        assert.ok(documented, `POST ${path} answered ${res.status}, which the document does not list`);
+        const answer = responseValidator(path, 'post', String(res.status));
+        assert.ok(answer(res.json), `POST ${path} answer does not match its schema: ${ajv.errorsText(answer.errors)}\n${res.text.slice(0, 500)}`);
+      }
+      for (const body of invalid) {
+        assert.equal(check(body), false, `document accepts POST ${path} ${JSON.stringify(body).slice(0, 200)}`);
+        const res = await postJson(`${stack.url}${url}`, body, user);
+        assert.equal(res.status, 400, `POST ${path} ${JSON.stringify(body).slice(0, 200)} → ${res.status} ${res.text.slice(0, 200)}`);
+        assert.ok(errorValidator()(res.json), res.text);
+      }
+    }
+    // The list and read routes answer what the document says.
+    for (const path of ['/v1/conversations', `/v1/conversations/${created.json.id}`, `/v1/conversations/${created.json.id}/messages`]) {
+      const res = await fetch(`${stack.url}${path}`, { headers: user });
+      assert.equal(res.status, 200, path);
+      const template = path.replace(created.json.id, '{id}');
+      const answer = responseValidator(template, 'get', '200');
+      assert.ok(answer(await res.json()), `GET ${template}: ${ajv.errorsText(answer.errors)}`);
+    }
+  });
+
   it('detokenize and health: answers match their documented schemas', async () => {
     const check = requestValidator('/v1/detokenize');
     assert.ok(check({ tokens: [83, 1609, 5963, 374, 2294, 0] }));
