@@ -140,6 +140,7 @@ describe('GET /api/v1/openapi.json', () => {
     const created = await postJson(`${stack.url}/v1/conversations`, { title: 'openapi test', system: 'You are terse.' }, user);
     assert.equal(created.status, 201, created.text);
     assert.ok(responseValidator('/v1/conversations', 'post', '201')(created.json), 'conversation answer matches its schema');
+    const conversationId = String((created.json as { id: string }).id);
     const knock = [{ role: 'system', content: 'You are a helpful assistant.' }, { role: 'user', content: 'Knock knock.' }];
     const cases: { path: string; url: string; valid: unknown[]; invalid: unknown[] }[] = [
       {
@@ -195,7 +196,7 @@ describe('GET /api/v1/openapi.json', () => {
       },
       {
         path: '/v1/conversations/{id}/messages',
-        url: `/v1/conversations/${created.json.id}/messages`,
+        url: `/v1/conversations/${conversationId}/messages`,
         valid: [{ content: 'Knock knock.' }, { content: 'Orange.', max_tokens: 20, temperature: 0 }],
         invalid: [{}, { content: 42 }, { content: 'x', temperature: 9 }],
       },
@@ -219,10 +220,10 @@ describe('GET /api/v1/openapi.json', () => {
       }
     }
     // The list and read routes answer what the document says.
-    for (const path of ['/v1/conversations', `/v1/conversations/${created.json.id}`, `/v1/conversations/${created.json.id}/messages`]) {
+    for (const path of ['/v1/conversations', `/v1/conversations/${conversationId}`, `/v1/conversations/${conversationId}/messages`]) {
       const res = await fetch(`${stack.url}${path}`, { headers: user });
       assert.equal(res.status, 200, path);
-      const template = path.replace(created.json.id, '{id}');
+      const template = path.replace(conversationId, '{id}');
       const answer = responseValidator(template, 'get', '200');
       assert.ok(answer(await res.json()), `GET ${template}: ${ajv.errorsText(answer.errors)}`);
     }
