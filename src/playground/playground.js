@@ -205,7 +205,13 @@ function setBusy(busy) {
 
 /** Streams or fetches one answer; `append(text)` receives its text as it arrives. Returns {usage, finishReason}. */
 async function exchange(path, body, append, signal) {
-  $('request-preview').textContent = `POST ${api}${path}\n${JSON.stringify(body, null, 2)}`;
+  // As curl, so what the page did can be repeated from a terminal.
+  const quoted = JSON.stringify(body, null, 2).replace(/'/g, "'\\''");
+  const user = headers()['x-ms-client-principal-id'];
+  $('request-preview').textContent =
+    `curl -sN ${location.origin}${api}${path} -H 'content-type: application/json'` +
+    (user && path.startsWith('/conversations') ? ` -H 'x-ms-client-principal-id: ${user.replace(/'/g, "'\\''")}'` : '') +
+    ` -d '${quoted}'`;
   const response = await fetch(`${api}${path}`, { method: 'POST', headers: headers(), body: JSON.stringify(body), signal });
   if (!response.ok) throw new Error(await errorMessage(response));
   if (!body.stream) {
