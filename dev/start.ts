@@ -9,6 +9,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { startAzurite, azuriteConnectionString, type Azurite } from './azurite.js';
+import { startSimulator } from './simulator/server.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const env = process.env;
@@ -47,6 +48,24 @@ async function ensureStorage() {
   console.log(`storage: Azurite (Table service) on 127.0.0.1:${port}, data in .azurite/`);
 }
 
+/** The local dev key the simulator is started with; it is not a secret and guards nothing. */
+const SIMULATOR_KEY = 'local-simulator-key';
+
+async function ensureUpstream() {
+  if (env.OPENAI_BASE_URL) return console.log(`upstream: OpenAI-compatible server at ${new URL(env.OPENAI_BASE_URL).host}`);
+  if (env.AZURE_OPENAI_ENDPOINT) {
+    const auth = env.AZURE_OPENAI_API_KEY ? 'api-key' : 'managed identity / az login';
+    return console.log(`upstream: Azure OpenAI at ${new URL(env.AZURE_OPENAI_ENDPOINT).host} (${auth})`);
+  }
+  const port = Number(env.SIMULATOR_PORT ?? 8090);
+  env.AZURE_OPENAI_ENDPOINT = `http://127.0.0.1:${port}`;
+  env.AZURE_OPENAI_API_KEY = SIMULATOR_KEY;
+  if (await isListening(port)) return console.log(`upstream: Azure OpenAI simulator already running on 127.0.0.1:${port}`);
+  const simulator = await startSimulator({ port });
+  stops.push(() => simulator.close());
+  console.log(`upstream: Azure OpenAI simulator at ${simulator.url} (AZURE_OPENAI_ENDPOINT is unset; set it to use Azure)`);
+}
+
 function hasFunc(): boolean {
   if (env.FUNCTIONS_HOST === 'local') return false;
   return spawnSync('func', ['--version'], { stdio: 'ignore' }).status === 0;
@@ -56,6 +75,7 @@ async function main() {
   loadLocalSettings();
   env.TRUST_PRINCIPAL_HEADERS ??= 'true'; // No platform injects principals locally; the headers let one browser act as several users.
   await ensureStorage();
+  await ensureUpstream();
   const port = Number(env.PORT ?? 7071);
   if (hasFunc()) {
     console.log('host: Azure Functions Core Tools (func start)');

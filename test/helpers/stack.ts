@@ -8,6 +8,8 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { basename } from 'node:path';
 import { startAzurite, type Azurite } from '../../dev/azurite.js';
 import { freePort } from '../../dev/ports.js';
+import { startSimulator, type Simulator } from '../../dev/simulator/server.js';
+import type { Fault } from '../../dev/simulator/faults.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 export const logDir = `${root}test-artifacts/logs`;
@@ -66,18 +68,26 @@ export interface Stack {
   url: string;
   app: AppProcess;
   azurite?: Azurite;
+  simulator?: Simulator;
   env: Record<string, string>;
   /** Stops and starts the app process with the same settings (e.g. to prove data outlives it). */
   restartApp(): Promise<void>;
   stop(): Promise<void>;
 }
 
-export async function startStack(options: { azurite?: boolean; env?: Record<string, string>; name?: string } = {}): Promise<Stack> {
+/** The api-key tests give the app for the simulator; distinctive so the security tests can grep logs for it. */
+export const SIMULATOR_TEST_KEY = 'sim-test-key-5f1c9e0a7b3d';
+
+export async function startStack(
+  options: { azurite?: boolean; simulator?: boolean | { latencyMs?: number; tokenDelayMs?: number }; env?: Record<string, string>; name?: string } = {},
+): Promise<Stack> {
   const name = options.name ?? basename(process.argv[1] ?? 'test').replace(/\.test\.ts$/, '');
   const azurite = options.azurite ? await startAzurite() : undefined;
+  const simulator = options.simulator ? await startSimulator(typeof options.simulator === 'object' ? options.simulator : {}) : undefined;
   const env: Record<string, string> = {
     TRUST_PRINCIPAL_HEADERS: 'true',
     ...(azurite ? { AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString } : {}),
+    ...(simulator ? { AZURE_OPENAI_ENDPOINT: simulator.url, AZURE_OPENAI_API_KEY: SIMULATOR_TEST_KEY } : {}),
     ...options.env,
   };
   let app = await startApp(env, name);
@@ -85,6 +95,7 @@ export async function startStack(options: { azurite?: boolean; env?: Record<stri
     url: app.url,
     app,
     azurite,
+    simulator,
     env,
     async restartApp() {
       await app.stop();
@@ -94,7 +105,7 @@ export async function startStack(options: { azurite?: boolean; env?: Record<stri
     },
     async stop() {
       await app.stop();
-      await azurite?.stop();
+      await Promise.all([azurite?.stop(), simulator?.close()]);
     },
   };
   return stack;
@@ -124,3 +135,22 @@ export function isErrorShape(body: any): boolean {
     'param' in body.error && 'code' in body.error
   );
 }
+
+async function simCall(stack: Stack, method: string, path: string, body?: unknown): Promise<any> {
+  if (!stack.simulator) throw new Error('this stack has no simulator: startStack({ simulator: true })');
+  const response = await fetch(`${stack.simulator.url}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return response.json();
+}
+
+/** Queues a simulator fault for the next data-plane request(s). */
+export const simFault = (stack: Stack, fault: Fault) => simCall(stack, 'POST', '/_sim/faults', fault);
+/** Sets (or with null clears) the simulator's tokens-per-minute limit. */
+export const simTpm = (stack: Stack, tokensPerMinute: number | null) => simCall(stack, 'POST', '/_sim/tpm', { tokensPerMinute });
+/** Every data-plane request the simulator received, oldest first. */
+export const simRequests = async (stack: Stack): Promise<import('../../dev/simulator/server.js').RequestLogEntry[]> =>
+  (await simCall(stack, 'GET', '/_sim/requests')).data;
+export const simReset = (stack: Stack) => simCall(stack, 'POST', '/_sim/reset', {});
