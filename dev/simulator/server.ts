@@ -171,10 +171,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
   async function stream(res: ServerResponse, entry: RequestLogEntry, events: unknown[], cutAfter: number | undefined) {
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', ...rateHeaders() });
+    res.flushHeaders();
     let contentSent = 0;
     for (const event of events) {
       if (res.destroyed) return;
       if (cutAfter !== undefined && contentSent >= cutAfter) {
+        // Let what was written reach the client first: the cut must land mid-stream, not before the headers.
+        await new Promise((resolve) => setTimeout(resolve, 20));
         res.socket?.destroy();
         return;
       }

@@ -1,8 +1,15 @@
 import type { ApiFunction } from '../http/handler.js';
+import { chatFunctions } from './chat.js';
+import { completionsFunctions } from './completions.js';
+import { embeddingsFunctions } from './embeddings.js';
 import { healthFunctions } from './health.js';
 import { openapiFunctions } from './openapi.js';
 import { playgroundFunctions } from './playground.js';
 import { tokenizeFunctions } from './tokenize.js';
 
 /** Every HTTP function of the app. `src/index.ts` registers these with Azure Functions; `dev/host.ts` serves the same list. */
-export const functions: readonly ApiFunction[] = [...tokenizeFunctions, ...healthFunctions, ...openapiFunctions, ...playgroundFunctions];
+export const functions: readonly ApiFunction[] = [
+  ...completionsFunctions,
+  ...chatFunctions,
+  ...embeddingsFunctions,
+  ...tokenizeFunctions, ...healthFunctions, ...openapiFunctions, ...playgroundFunctions];

@@ -64,8 +64,13 @@ export function fromZodError(error: z.ZodError): ApiError {
   let detail: z.core.$ZodIssue = issue;
   // A union that failed on every branch: report the branch that got furthest into the body (its issue's path is deepest).
   while (detail.code === 'invalid_union' && detail.errors[0]?.[0]) {
-    const firsts = detail.errors.map((branch) => branch[0]).filter((i): i is z.core.$ZodIssue => i !== undefined);
-    const inner = firsts.reduce((best, i) => (i.path.length > best.path.length ? i : best));
+    // The branch with the fewest issues is the closest match; among equals, one whose type matched (its issue is
+    // not a type mismatch) got further, and then the deepest path names the field most precisely.
+    const score = (branch: z.core.$ZodIssue[]) => [branch.length, branch[0]!.code === 'invalid_type' ? 1 : 0, -branch[0]!.path.length];
+    const better = (a: number[], b: number[]) => a[0]! - b[0]! || a[1]! - b[1]! || a[2]! - b[2]!;
+    const branches = detail.errors.filter((branch) => branch.length > 0);
+    const best = branches.reduce((a, b) => (better(score(b), score(a)) < 0 ? b : a));
+    const inner = best[0]!;
     path = [...path, ...inner.path];
     detail = inner;
   }

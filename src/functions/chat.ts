@@ -1,0 +1,28 @@
+import { defineFunction, json } from '../http/handler.js';
+import { readJson } from '../http/request.js';
+import { sseResponse } from '../http/sse.js';
+import { chatCompletionRequestSchema, chatCompletionSchema } from '../schemas/chat.js';
+import { createChatCompletion, type ModelAnswer } from '../services/chat.js';
+
+/** JSON for a whole answer, Server-Sent Events for a streamed one. */
+export function answerResponse<T>(answer: ModelAnswer<T>) {
+  return answer.stream ? sseResponse(answer.events) : json(200, answer.body);
+}
+
+export const chatFunctions = [
+  defineFunction({
+    name: 'chatCompletions',
+    route: 'v1/chat/completions',
+    methods: ['POST'],
+    docs: {
+      summary: 'Chat completion (OpenAI shape); `stream: true` answers with Server-Sent Events.',
+      tags: ['models'],
+      body: chatCompletionRequestSchema,
+      responses: { 200: chatCompletionSchema },
+      streams: true,
+    },
+    async handle(request) {
+      return answerResponse(await createChatCompletion(await readJson(request, chatCompletionRequestSchema)));
+    },
+  }),
+];

@@ -1,0 +1,23 @@
+import { defineFunction } from '../http/handler.js';
+import { readJson } from '../http/request.js';
+import { completionRequestSchema, completionSchema } from '../schemas/completions.js';
+import { createCompletion } from '../services/completions.js';
+import { answerResponse } from './chat.js';
+
+export const completionsFunctions = [
+  defineFunction({
+    name: 'completions',
+    route: 'v1/completions',
+    methods: ['POST'],
+    docs: {
+      summary: 'Prompt continuation (OpenAI completions shape); `stream: true` answers with Server-Sent Events.',
+      tags: ['models'],
+      body: completionRequestSchema,
+      responses: { 200: completionSchema },
+      streams: true,
+    },
+    async handle(request) {
+      return answerResponse(await createCompletion(await readJson(request, completionRequestSchema)));
+    },
+  }),
+];

@@ -1,0 +1,80 @@
+/**
+ * One keep-alive connection pool per upstream origin, on node:http/https directly: Node's fetch allocates
+ * web-stream and Request/Response objects per call, which measured.md shows dominating a gateway's CPU.
+ */
+import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import https from 'node:https';
+
+const agents = new Map<string, http.Agent>();
+
+function agentFor(url: URL): http.Agent {
+  let agent = agents.get(url.origin);
+  if (!agent) {
+    const options = { keepAlive: true, keepAliveMsecs: 30_000, maxSockets: 256, maxFreeSockets: 64, scheduling: 'lifo' as const };
+    agent = url.protocol === 'https:' ? new https.Agent(options) : new http.Agent(options);
+    agents.set(url.origin, agent);
+  }
+  return agent;
+}
+
+export interface UpstreamResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: IncomingMessage;
+}
+
+export class ConnectionError extends Error {
+  override name = 'ConnectionError';
+}
+export class TimeoutError extends Error {
+  override name = 'TimeoutError';
+}
+
+/** Sends a request and resolves when the response headers arrive; `signal` and the timeout destroy the socket. */
+export function send(
+  url: URL,
+  init: { method: string; headers: Record<string, string>; body?: string; signal?: AbortSignal; timeoutMs: number },
+): Promise<UpstreamResponse> {
+  return new Promise((resolve, reject) => {
+    if (init.signal?.aborted) return reject(new ConnectionError('aborted before sending'));
+    const transport = url.protocol === 'https:' ? https : http;
+    const headers: Record<string, string | number> = { ...init.headers };
+    if (init.body !== undefined) headers['content-length'] = Buffer.byteLength(init.body);
+    const request = transport.request(url, { method: init.method, headers, agent: agentFor(url) });
+    const timer = setTimeout(() => request.destroy(new TimeoutError(`no answer within ${init.timeoutMs} ms`)), init.timeoutMs);
+    const onAbort = () => request.destroy(new ConnectionError('aborted by the caller'));
+    init.signal?.addEventListener('abort', onAbort, { once: true });
+    request.once('response', (response) => {
+      clearTimeout(timer);
+      response.once('close', () => init.signal?.removeEventListener('abort', onAbort));
+      resolve({ status: response.statusCode ?? 0, headers: response.headers, body: response });
+    });
+    request.once('error', (error) => {
+      clearTimeout(timer);
+      init.signal?.removeEventListener('abort', onAbort);
+      reject(error instanceof TimeoutError || error instanceof ConnectionError ? error : new ConnectionError(error.message));
+    });
+    request.end(init.body);
+  });
+}
+
+/** Reads a whole response body as text, with a deadline. */
+export function readText(body: IncomingMessage, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const timer = setTimeout(() => body.destroy(new TimeoutError(`body not complete within ${timeoutMs} ms`)), timeoutMs);
+    body.on('data', (chunk: Buffer) => chunks.push(chunk));
+    body.once('end', () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks).toString('utf8'));
+    });
+    body.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error instanceof TimeoutError ? error : new ConnectionError(error.message));
+    });
+    body.once('close', () => {
+      clearTimeout(timer);
+      if (!body.complete) reject(new ConnectionError('connection closed before the body ended'));
+    });
+  });
+}

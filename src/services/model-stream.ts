@@ -1,0 +1,87 @@
+import { ApiError } from '../http/errors.js';
+import type { SseEvent } from '../http/sse.js';
+import type { Usage } from '../schemas/common.js';
+
+/**
+ * Starts an upstream stream and waits for its first chunk, so that throttling, bad input or an unreachable
+ * model still answer with a real status code instead of a 200 stream that fails at once.
+ */
+export async function startStream<T>(stream: AsyncGenerator<T, void, undefined>): Promise<AsyncGenerator<T, void, undefined>> {
+  const first = await stream.next();
+  return (async function* () {
+    try {
+      if (first.done) return;
+      yield first.value;
+      yield* stream;
+    } finally {
+      await stream.return(undefined);
+    }
+  })();
+}
+
+export function errorEvent(error: unknown): SseEvent {
+  const apiError =
+    error instanceof ApiError ? error : new ApiError(502, 'upstream_error', 'The stream failed.', null, 'stream_interrupted');
+  return { event: 'error', data: apiError.toBody() };
+}
+
+export interface StreamAccounting {
+  /** Called once the stream completed, with the usage reported to the caller. */
+  onComplete?(usage: Usage, texts: string[]): void | Promise<void>;
+}
+
+interface Chunk {
+  id?: string;
+  created?: number;
+  model?: string;
+  object?: string;
+  choices: { index: number }[];
+  usage?: Usage | null;
+}
+
+/**
+ * Relays upstream chunks as SSE. Azure's empty-choices chunks (prompt filter results, its usage chunk) are
+ * dropped; the service counts the answer itself and, when the caller asked for `include_usage`, sends a usage
+ * chunk (the upstream's figures when it gave them). Success ends with `[DONE]`; a failure ends with an
+ * `error` event and no `[DONE]`, so no client mistakes a broken answer for a whole one.
+ */
+export async function* relayStream<C extends Chunk>(
+  chunks: AsyncGenerator<C, void, undefined>,
+  options: {
+    includeUsage: boolean;
+    promptTokens: number;
+    textOf: (choice: C['choices'][number]) => string;
+    countTokens: (text: string) => number;
+    accounting?: StreamAccounting;
+  },
+): AsyncGenerator<SseEvent, void, undefined> {
+  const texts: string[] = [];
+  let upstreamUsage: Usage | undefined;
+  let last: C | undefined;
+  try {
+    for await (const chunk of chunks) {
+      if (chunk.usage) upstreamUsage = chunk.usage;
+      if (!chunk.choices?.length) continue;
+      last = chunk;
+      for (const choice of chunk.choices) texts[choice.index] = (texts[choice.index] ?? '') + options.textOf(choice);
+      const { usage: _drop, ...rest } = chunk;
+      yield { data: rest };
+    }
+  } catch (error) {
+    yield errorEvent(error);
+    return;
+  } finally {
+    await chunks.return(undefined);
+  }
+  const completionTokens = texts.reduce((sum, text) => sum + (text ? options.countTokens(text) : 0), 0);
+  const usage: Usage = upstreamUsage ?? {
+    prompt_tokens: options.promptTokens,
+    completion_tokens: completionTokens,
+    total_tokens: options.promptTokens + completionTokens,
+  };
+  await options.accounting?.onComplete?.(usage, texts);
+  if (options.includeUsage) {
+    yield { data: { id: last?.id ?? '', object: last?.object ?? 'chat.completion.chunk', created: last?.created ?? Math.floor(Date.now() / 1000), model: last?.model ?? '', choices: [], usage } };
+  }
+  yield { data: '[DONE]' };
+}

@@ -1,0 +1,205 @@
+/** Completions, chat and embeddings through this API, with the official `openai` client and raw HTTP. */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import OpenAI from 'openai';
+import { isErrorShape, postJson, simFault, simRequests, simReset, startStack, type Stack } from './helpers/stack.js';
+
+let stack: Stack;
+let client: OpenAI;
+before(async () => {
+  stack = await startStack({ simulator: true, env: { UPSTREAM_RETRY_DEADLINE_MS: '5000' } });
+  client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: 'not-needed', maxRetries: 0 });
+});
+after(async () => stack?.stop());
+
+describe('completions (the seed examples)', () => {
+  it('"1, 2, 3, 4, " with stop ["11"] stops before 11', async () => {
+    const res = await client.completions.create({ model: 'gpt-35-turbo-instruct', prompt: '1, 2, 3, 4, ', temperature: 0, stop: ['11'] });
+    assert.equal(res.object, 'text_completion');
+    assert.equal(res.choices[0]!.text, '5, 6, 7, 8, 9, 10, ');
+    assert.equal(res.choices[0]!.finish_reason, 'stop');
+  });
+
+  it('max_tokens 50 ends with finish_reason length and 50 completion tokens', async () => {
+    const res = await client.completions.create({ model: 'gpt-35-turbo-instruct', prompt: '1, 2, 3, 4, ', max_tokens: 50, temperature: 0 });
+    assert.equal(res.choices[0]!.finish_reason, 'length');
+    assert.deepEqual(res.usage, { completion_tokens: 50, prompt_tokens: 12, total_tokens: 62 });
+  });
+
+  it('streams text deltas and reports usage counted by the service', async () => {
+    const stream = await client.completions.create({ model: 'gpt-35-turbo-instruct', prompt: '1, 2, 3, 4, ', temperature: 0, stop: '11', stream: true, stream_options: { include_usage: true } });
+    let text = '';
+    let usage;
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.text ?? '';
+      if (chunk.usage) usage = chunk.usage;
+    }
+    assert.equal(text, '5, 6, 7, 8, 9, 10, ');
+    assert.equal(usage?.prompt_tokens, 12);
+  });
+});
+
+describe('chat', () => {
+  const knock = [
+    { role: 'system' as const, content: 'You are a helpful assistant.' },
+    { role: 'user' as const, content: 'Knock knock.' },
+  ];
+
+  it('answers the knock-knock chat in OpenAI shape', async () => {
+    const res = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: knock, temperature: 0 });
+    assert.equal(res.object, 'chat.completion');
+    assert.equal(res.choices[0]!.message.role, 'assistant');
+    assert.equal(res.choices[0]!.message.content, "Who's there?");
+    assert.equal(res.choices[0]!.finish_reason, 'stop');
+    const counted = await postJson(`${stack.url}/v1/tokenize`, { messages: knock, model: 'gpt-4o-mini' });
+    assert.equal(res.usage!.prompt_tokens, counted.json.count);
+  });
+
+  it('streams: no empty-choices chunk reaches the client, content equals the whole answer, usage when asked', async () => {
+    const messages = [{ role: 'user' as const, content: 'Count to 10. E.g. 1, 2, 3, 4, ...' }];
+    const whole = await client.chat.completions.create({ model: 'gpt-4o-mini', messages, temperature: 0 });
+    const stream = await client.chat.completions.create({ model: 'gpt-4o-mini', messages, temperature: 0, stream: true, stream_options: { include_usage: true } });
+    const chunks = [];
+    for await (const chunk of stream) chunks.push(chunk);
+    const content = chunks.map((c) => c.choices[0]?.delta.content ?? '').join('');
+    assert.equal(content, whole.choices[0]!.message.content);
+    assert.equal(content, '1, 2, 3, 4, 5, 6, 7, 8, 9, 10.');
+    assert.ok(chunks.slice(0, -1).every((c) => c.choices.length > 0));
+    assert.deepEqual(chunks.at(-1)!.choices, []);
+    assert.deepEqual(chunks.at(-1)!.usage, whole.usage);
+  });
+
+  it('without include_usage, the stream carries no usage chunk', async () => {
+    const stream = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: knock, stream: true });
+    const chunks = [];
+    for await (const chunk of stream) chunks.push(chunk);
+    assert.ok(chunks.every((c) => !c.usage && c.choices.length > 0));
+  });
+
+  it('returns n choices', async () => {
+    const res = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: knock, n: 2, temperature: 0 });
+    assert.equal(res.choices.length, 2);
+  });
+});
+
+describe('embeddings', () => {
+  it('answers the openai client default (base64) and float, equal vectors', async () => {
+    const input = ['the cat sat on the mat', 'quarterly revenue grew'];
+    const viaClient = await client.embeddings.create({ model: 'text-embedding-3-small', input });
+    const asFloat = await client.embeddings.create({ model: 'text-embedding-3-small', input, encoding_format: 'float' });
+    assert.equal(viaClient.data.length, 2);
+    assert.equal(viaClient.data[0]!.embedding.length, 1536);
+    assert.deepEqual(viaClient.data[0]!.embedding.map((x) => x.toFixed(5)), asFloat.data[0]!.embedding.map((x) => x.toFixed(5)));
+    const dims = await client.embeddings.create({ model: 'text-embedding-3-small', input: 'x', dimensions: 64, encoding_format: 'float' });
+    assert.equal(dims.data[0]!.embedding.length, 64);
+  });
+});
+
+describe('validation: 400 naming the field, never sent upstream', () => {
+  const cases: [string, unknown, string][] = [
+    ['/v1/chat/completions', { messages: [] }, 'messages'],
+    ['/v1/chat/completions', { messages: [{ role: 'robot', content: 'x' }] }, 'messages[0].role'],
+    ['/v1/chat/completions', { messages: [{ role: 'user', content: 'x' }], temperature: 2.5 }, 'temperature'],
+    ['/v1/chat/completions', { messages: [{ role: 'user', content: 'x' }], top_p: 1.5 }, 'top_p'],
+    ['/v1/chat/completions', { messages: [{ role: 'user', content: 'x' }], presence_penalty: -3 }, 'presence_penalty'],
+    ['/v1/chat/completions', { messages: [{ role: 'user', content: 'x' }], frequency_penalty: 2.1 }, 'frequency_penalty'],
+    ['/v1/chat/completions', { messages: [{ role: 'user', content: 'x' }], n: 0 }, 'n'],
+    ['/v1/chat/completions', { messages: [{ role: 'user', content: 'x' }], n: 129 }, 'n'],
+    ['/v1/chat/completions', { messages: [{ role: 'user', content: 'x' }], stop: ['a', 'b', 'c', 'd', 'e'] }, 'stop'],
+    ['/v1/chat/completions', { messages: [{ role: 'user', content: 'x' }], max_tokens: 0 }, 'max_tokens'],
+    ['/v1/completions', { temperature: 1 }, 'prompt'],
+    ['/v1/completions', { prompt: 'x', max_tokens: 'ten' }, 'max_tokens'],
+    ['/v1/embeddings', { input: Array(2049).fill('x') }, 'input'],
+    ['/v1/embeddings', { input: 'x', encoding_format: 'hex' }, 'encoding_format'],
+  ];
+  it('for every knob out of range', async () => {
+    await simReset(stack);
+    for (const [path, body, param] of cases) {
+      const res = await postJson(`${stack.url}${path}`, body);
+      assert.equal(res.status, 400, `${path} ${JSON.stringify(body).slice(0, 80)}`);
+      assert.ok(isErrorShape(res.json));
+      assert.equal(res.json.error.param, param, JSON.stringify(body).slice(0, 80));
+    }
+    assert.equal((await simRequests(stack)).length, 0);
+  });
+
+  it('an unknown model is a 404 listing the known ones', async () => {
+    const res = await postJson(`${stack.url}/v1/chat/completions`, { model: 'gpt-9', messages: [{ role: 'user', content: 'x' }] });
+    assert.equal(res.status, 404);
+    assert.equal(res.json.error.param, 'model');
+    assert.match(res.json.error.message, /gpt-4o-mini/);
+  });
+});
+
+describe('upstream faults', () => {
+  const chat = { messages: [{ role: 'user', content: 'hi' }] };
+
+  it('retries 429s within the deadline, then succeeds', async () => {
+    await simReset(stack);
+    await simFault(stack, { kind: '429', count: 2, retryAfterMs: 50 });
+    const res = await postJson(`${stack.url}/v1/chat/completions`, chat);
+    assert.equal(res.status, 200);
+    assert.equal((await simRequests(stack)).length, 3);
+  });
+
+  it('passes a 429 on with retry-after when waiting would pass the deadline', async () => {
+    await simReset(stack);
+    await simFault(stack, { kind: '429', retryAfterSeconds: 30 });
+    const res = await postJson(`${stack.url}/v1/chat/completions`, chat);
+    assert.equal(res.status, 429);
+    assert.equal(res.headers.get('retry-after'), '30');
+    assert.ok(isErrorShape(res.json));
+  });
+
+  it('turns persistent 5xx into a 502 after bounded retries', async () => {
+    await simReset(stack);
+    await simFault(stack, { kind: '500', count: 10 });
+    const res = await postJson(`${stack.url}/v1/chat/completions`, chat);
+    assert.equal(res.status, 502);
+    assert.equal(res.json.error.code, 'upstream_error');
+    assert.equal((await simRequests(stack)).length, 4); // 1 + UPSTREAM_MAX_RETRIES (3)
+    await simReset(stack);
+  });
+
+  it('a content-filter refusal is a 400 whose code says so', async () => {
+    await simReset(stack);
+    await simFault(stack, { kind: 'content_filter' });
+    const res = await postJson(`${stack.url}/v1/chat/completions`, chat);
+    assert.equal(res.status, 400);
+    assert.equal(res.json.error.code, 'content_filter');
+  });
+
+  it('a stream cut mid-way ends with an error event and no [DONE]', async () => {
+    await simReset(stack);
+    await simFault(stack, { kind: 'cut', afterChunks: 3 });
+    const res = await fetch(`${stack.url}/v1/chat/completions`, {
+      method: 'POST',
+      body: JSON.stringify({ messages: [{ role: 'user', content: 'Count to 40' }], stream: true }),
+    });
+    assert.equal(res.status, 200);
+    const text = await res.text();
+    assert.match(text, /event: error\ndata: \{"error":/);
+    assert.doesNotMatch(text, /\[DONE\]/);
+  });
+
+  it('a client that disconnects mid-stream aborts the upstream request', async () => {
+    await stack.stop();
+    stack = await startStack({ simulator: { tokenDelayMs: 20 } });
+    const controller = new AbortController();
+    const res = await fetch(`${stack.url}/v1/chat/completions`, {
+      method: 'POST',
+      body: JSON.stringify({ messages: [{ role: 'user', content: 'Count to 300' }], stream: true }),
+      signal: controller.signal,
+    });
+    const reader = res.body!.getReader();
+    await reader.read();
+    controller.abort();
+    let entry;
+    for (let i = 0; i < 50 && !entry?.aborted; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      entry = (await simRequests(stack)).at(-1);
+    }
+    assert.equal(entry?.aborted, true);
+    assert.equal(entry?.completed, false);
+  });
+});
