@@ -1,6 +1,7 @@
 import type { ApiFunction } from '../http/handler.js';
 import { chatFunctions } from './chat.js';
 import { completionsFunctions } from './completions.js';
+import { conversationFunctions } from './conversations.js';
 import { embeddingsFunctions } from './embeddings.js';
 import { healthFunctions } from './health.js';
 import { openapiFunctions } from './openapi.js';
@@ -12,4 +13,5 @@ export const functions: readonly ApiFunction[] = [
   ...completionsFunctions,
   ...chatFunctions,
   ...embeddingsFunctions,
+  ...conversationFunctions,
   ...tokenizeFunctions, ...healthFunctions, ...openapiFunctions, ...playgroundFunctions];

@@ -21,7 +21,7 @@ export async function startStream<T>(stream: AsyncGenerator<T, void, undefined>)
 
 export function errorEvent(error: unknown): SseEvent {
   const apiError =
-    error instanceof ApiError ? error : new ApiError(502, 'upstream_error', 'The stream failed.', null, 'stream_interrupted');
+    error instanceof ApiError ? error : new ApiError(500, 'server_error', 'The stream failed.', null, 'stream_interrupted');
   return { event: 'error', data: apiError.toBody() };
 }
 
@@ -79,7 +79,12 @@ export async function* relayStream<C extends Chunk>(
     completion_tokens: completionTokens,
     total_tokens: options.promptTokens + completionTokens,
   };
-  await options.accounting?.onComplete?.(usage, texts);
+  try {
+    await options.accounting?.onComplete?.(usage, texts);
+  } catch (error) {
+    yield errorEvent(error);
+    return;
+  }
   if (options.includeUsage) {
     yield { data: { id: last?.id ?? '', object: last?.object ?? 'chat.completion.chunk', created: last?.created ?? Math.floor(Date.now() / 1000), model: last?.model ?? '', choices: [], usage } };
   }
