@@ -203,3 +203,19 @@ describe('upstream faults', () => {
     assert.equal(entry?.completed, false);
   });
 });
+
+describe('upstream timeout', () => {
+  let slow: Stack;
+  before(async () => {
+    slow = await startStack({ simulator: true, env: { UPSTREAM_TIMEOUT_MS: '300' }, name: 'models-timeout' });
+  });
+  after(async () => slow?.stop());
+
+  it('a slow model is a 504, and the next request is served normally', async () => {
+    await simFault(slow, { kind: 'slow', delayMs: 2000 });
+    const res = await postJson(`${slow.url}/v1/chat/completions`, { messages: [{ role: 'user', content: 'hi' }] });
+    assert.equal(res.status, 504);
+    assert.equal(res.json.error.code, 'upstream_timeout');
+    assert.equal((await postJson(`${slow.url}/v1/chat/completions`, { messages: [{ role: 'user', content: 'hi' }] })).status, 200);
+  });
+});
