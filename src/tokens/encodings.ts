@@ -1,5 +1,13 @@
+/**
+ * The four tiktoken encodings, on this project's own engine (src/tokens/bpe.ts) over compact rank tables.
+ * Each encoding loads on first use: one file read and one hash index, no per-token strings (see
+ * table-format.ts). Ids are exactly tiktoken's; text that looks like a special token is ordinary text unless
+ * the caller allows that special token.
+ */
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { Tiktoken, type TiktokenBPE } from 'js-tiktoken/lite';
+import { BytePairEncoder } from './bpe.js';
+import { decodeTable, parseJsTiktokenRanks, type RankTable } from './table-format.js';
 
 export const ENCODING_NAMES = ['cl100k_base', 'o200k_base', 'p50k_base', 'r50k_base'] as const;
 export type EncodingName = (typeof ENCODING_NAMES)[number];
@@ -18,6 +26,7 @@ export interface Encoding {
   readonly name: EncodingName;
   /** Special-token text (`<|endoftext|>`) is ordinary text unless listed in `allowedSpecial`. */
   encode(text: string, allowedSpecial?: AllowedSpecial): number[];
+  /** The length `encode` would return, without building the ids. */
   count(text: string, allowedSpecial?: AllowedSpecial): number;
   decode(tokens: readonly number[]): string;
   /** True for every id `decode` accepts (ordinary and special tokens). */
@@ -25,45 +34,146 @@ export interface Encoding {
   readonly specialTokens: readonly string[];
 }
 
-// Rank files are loaded on first use of an encoding only (cold start: they are 0.5–2.3 MB of JS each).
-const require = createRequire(import.meta.url);
-const RANK_FILES: Record<EncodingName, string> = {
-  cl100k_base: 'js-tiktoken/ranks/cl100k_base',
-  o200k_base: 'js-tiktoken/ranks/o200k_base',
-  p50k_base: 'js-tiktoken/ranks/p50k_base',
-  r50k_base: 'js-tiktoken/ranks/r50k_base',
-};
+/** Where the built tables are: beside this module (src/tokens, via tsx) or under the bundle (dist/). */
+function tablePath(name: EncodingName): URL | undefined {
+  const candidates = [new URL(`./tables/${name}.bin`, import.meta.url), new URL(`./tokens/tables/${name}.bin`, import.meta.url)];
+  return candidates.find((url) => existsSync(url));
+}
+
+function loadTable(name: EncodingName): RankTable {
+  const path = tablePath(name);
+  if (path) return decodeTable(readFileSync(path));
+  // No built table (e.g. `npm install --ignore-scripts`): derive it from js-tiktoken's ranks; slower, same ids.
+  const require = createRequire(import.meta.url);
+  const source = require(`js-tiktoken/ranks/${name}`);
+  const { header, tokens } = parseJsTiktokenRanks(source.default ?? source, name);
+  const offsets = new Uint32Array(header.count + 1);
+  const total = tokens.reduce((n, t) => n + (t?.length ?? 0), 0);
+  const bytes = new Uint8Array(total);
+  let at = 0;
+  for (let rank = 0; rank < header.count; rank++) {
+    offsets[rank] = at;
+    const token = tokens[rank];
+    if (token) bytes.set(token, at);
+    at += token?.length ?? 0;
+  }
+  offsets[header.count] = at;
+  return { header, offsets, bytes };
+}
+
+const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * tiktoken's patterns run on Rust's regex, where `\s` is Unicode White_Space: it includes U+0085 and not U+FEFF,
+ * the opposite of JavaScript's `\s`. Spelling the class out keeps our pieces, and so our ids, equal to tiktoken's.
+ */
+const WHITE_SPACE = '\\t\\n\\v\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
+export function rustWhitespacePattern(pattern: string): string {
+  let out = '';
+  let inClass = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    if (c === '\\') {
+      const next = pattern[i + 1];
+      i++;
+      if (next === 's') out += inClass ? WHITE_SPACE : `[${WHITE_SPACE}]`;
+      else if (next === 'S' && !inClass) out += `[^${WHITE_SPACE}]`;
+      else out += c + next;
+      continue;
+    }
+    if (c === '[') inClass = true;
+    else if (c === ']') inClass = false;
+    out += c;
+  }
+  return out;
+}
+
+class TableEncoding implements Encoding {
+  readonly specialTokens: readonly string[];
+  private readonly bpe: BytePairEncoder;
+  private readonly pattern: RegExp;
+  private readonly special: Record<string, number>;
+  private readonly specialById = new Map<number, Uint8Array>();
+  private scratch = new Uint8Array(1024);
+  private readonly textEncoder = new TextEncoder();
+  private readonly textDecoder = new TextDecoder('utf-8');
+
+  constructor(readonly name: EncodingName, table: RankTable) {
+    this.bpe = new BytePairEncoder(table);
+    this.pattern = new RegExp(rustWhitespacePattern(table.header.patStr), 'gu');
+    this.special = table.header.specialTokens;
+    this.specialTokens = Object.keys(this.special);
+    for (const [text, id] of Object.entries(this.special)) this.specialById.set(id, this.textEncoder.encode(text));
+  }
+
+  /** Runs `visit` over ordinary-text segments and allowed special tokens, in order. */
+  private walk(text: string, allowedSpecial: AllowedSpecial, onText: (segment: string) => void, onSpecial: (id: number) => void) {
+    const allowed = allowedSpecial === 'all' ? this.specialTokens : allowedSpecial.filter((s) => s in this.special);
+    if (allowed.length === 0) return onText(text);
+    const splitter = new RegExp(allowed.map(escapeRegex).join('|'), 'g');
+    let start = 0;
+    for (const match of text.matchAll(splitter)) {
+      if (match.index > start) onText(text.slice(start, match.index));
+      onSpecial(this.special[match[0]]!);
+      start = match.index + match[0].length;
+    }
+    if (start < text.length) onText(text.slice(start));
+  }
+
+  private segment(text: string, out: number[] | null): number {
+    let total = 0;
+    this.pattern.lastIndex = 0;
+    for (const match of text.matchAll(this.pattern)) {
+      const piece = match[0];
+      // UTF-8 of the piece into reusable scratch space; lone surrogates become U+FFFD, as TextEncoder does.
+      if (piece.length * 3 > this.scratch.length) this.scratch = new Uint8Array(piece.length * 3);
+      const { written } = this.textEncoder.encodeInto(piece, this.scratch);
+      total += this.bpe.encodePiece(this.scratch, written, out);
+    }
+    return total;
+  }
+
+  encode(text: string, allowedSpecial: AllowedSpecial = []): number[] {
+    const out: number[] = [];
+    this.walk(text, allowedSpecial, (segment) => void this.segment(segment, out), (id) => void out.push(id));
+    return out;
+  }
+
+  count(text: string, allowedSpecial: AllowedSpecial = []): number {
+    let total = 0;
+    this.walk(text, allowedSpecial, (segment) => void (total += this.segment(segment, null)), () => void total++);
+    return total;
+  }
+
+  decode(tokens: readonly number[]): string {
+    const parts: Uint8Array[] = [];
+    let length = 0;
+    for (const id of tokens) {
+      const bytes = this.bpe.tokenBytes(id) ?? this.specialById.get(id);
+      if (!bytes) continue;
+      parts.push(bytes);
+      length += bytes.length;
+    }
+    const joined = new Uint8Array(length);
+    let at = 0;
+    for (const part of parts) {
+      joined.set(part, at);
+      at += part.length;
+    }
+    return this.textDecoder.decode(joined);
+  }
+
+  isValidToken(id: number): boolean {
+    return Number.isInteger(id) && (this.bpe.tokenBytes(id) !== undefined || this.specialById.has(id));
+  }
+}
 
 const loaded = new Map<EncodingName, Encoding>();
-
-function load(name: EncodingName): Encoding {
-  const ranks = require(RANK_FILES[name]) as TiktokenBPE | { default: TiktokenBPE };
-  const bpe: TiktokenBPE = 'default' in ranks ? ranks.default : ranks;
-  const tiktoken = new Tiktoken(bpe);
-  const specialTokens = Object.keys(bpe.special_tokens);
-  const specialIds = new Set(Object.values(bpe.special_tokens));
-  // Rank-file lines are `<label> <first rank> <token>...`; `decode` of an id outside them is undefined in js-tiktoken.
-  const ranges = bpe.bpe_ranks.split('\n').map((line) => {
-    const fields = line.split(' ');
-    const first = Number(fields[1]);
-    return [first, first + fields.length - 2] as const;
-  });
-  const encode = (text: string, allowedSpecial: AllowedSpecial = []) =>
-    tiktoken.encode(text, allowedSpecial === 'all' ? 'all' : [...allowedSpecial], []);
-  return {
-    name,
-    encode,
-    count: (text, allowedSpecial) => encode(text, allowedSpecial).length,
-    decode: (tokens) => tiktoken.decode([...tokens]),
-    isValidToken: (id) => Number.isInteger(id) && id >= 0 && (specialIds.has(id) || ranges.some(([lo, hi]) => id >= lo && id < hi)),
-    specialTokens,
-  };
-}
 
 export function getEncoding(name: EncodingName): Encoding {
   let encoding = loaded.get(name);
   if (!encoding) {
-    encoding = load(name);
+    encoding = new TableEncoding(name, loadTable(name));
     loaded.set(name, encoding);
   }
   return encoding;

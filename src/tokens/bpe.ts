@@ -1,0 +1,197 @@
+/**
+ * Byte-pair encoding over a compact rank table, exact to tiktoken: each step merges the adjacent pair of
+ * lowest rank, leftmost first. Short pieces use tiktoken's own quadratic scan (fastest when small); long
+ * pieces (a run of one letter, say) keep parts in a linked list with candidate pairs in a binary heap ordered
+ * by (rank, position), re-ranking only the merged part's neighbours: O(n log n) instead of O(n²).
+ */
+import type { RankTable } from './table-format.js';
+
+const SMALL_PIECE = 64;
+
+export class BytePairEncoder {
+  private readonly index: Int32Array;
+  private readonly mask: number;
+  private readonly offsets: Uint32Array;
+  private readonly bytes: Uint8Array;
+  readonly count: number;
+  // Scratch space for short pieces, reused across calls.
+  private readonly starts = new Int32Array(SMALL_PIECE + 2);
+  private readonly ranks = new Int32Array(SMALL_PIECE + 2);
+
+  constructor(table: RankTable) {
+    this.offsets = table.offsets;
+    this.bytes = table.bytes;
+    this.count = table.header.count;
+    let size = 1;
+    while (size < this.count * 2) size <<= 1;
+    this.mask = size - 1;
+    // Open-addressing hash index of token bytes → rank + 1 (0 = empty), built straight from the table.
+    this.index = new Int32Array(size);
+    for (let rank = 0; rank < this.count; rank++) {
+      const start = this.offsets[rank]!;
+      const end = this.offsets[rank + 1]!;
+      if (end === start) continue;
+      let slot = hashBytes(this.bytes, start, end) & this.mask;
+      while (this.index[slot] !== 0) slot = (slot + 1) & this.mask;
+      this.index[slot] = rank + 1;
+    }
+  }
+
+  /** The rank of buf[start, end), or -1. */
+  rankOf(buf: Uint8Array, start: number, end: number): number {
+    const length = end - start;
+    let slot = hashBytes(buf, start, end) & this.mask;
+    for (;;) {
+      const entry = this.index[slot]!;
+      if (entry === 0) return -1;
+      const rank = entry - 1;
+      const tokenStart = this.offsets[rank]!;
+      if (this.offsets[rank + 1]! - tokenStart === length) {
+        let i = 0;
+        while (i < length && this.bytes[tokenStart + i] === buf[start + i]) i++;
+        if (i === length) return rank;
+      }
+      slot = (slot + 1) & this.mask;
+    }
+  }
+
+  tokenBytes(rank: number): Uint8Array | undefined {
+    if (rank < 0 || rank >= this.count) return undefined;
+    const start = this.offsets[rank]!;
+    const end = this.offsets[rank + 1]!;
+    return end > start ? this.bytes.subarray(start, end) : undefined;
+  }
+
+  /** Encodes buf[0, length): pushes ids to `out` when given, and returns how many there are. */
+  encodePiece(buf: Uint8Array, length: number, out: number[] | null): number {
+    const whole = this.rankOf(buf, 0, length);
+    if (whole >= 0) {
+      out?.push(whole);
+      return 1;
+    }
+    return length <= SMALL_PIECE ? this.mergeSmall(buf, length, out) : this.mergeLarge(buf, length, out);
+  }
+
+  private mergeSmall(buf: Uint8Array, length: number, out: number[] | null): number {
+    const { starts, ranks } = this;
+    let parts = length + 1; // boundaries 0..length
+    for (let i = 0; i <= length; i++) starts[i] = i;
+    for (let i = 0; i < length - 1; i++) ranks[i] = this.rankOf(buf, i, i + 2);
+    ranks[length - 1] = -1;
+    for (;;) {
+      let best = -1;
+      let bestRank = 0x7fffffff;
+      for (let i = 0; i < parts - 2; i++) {
+        const r = ranks[i]!;
+        if (r >= 0 && r < bestRank) {
+          bestRank = r;
+          best = i;
+        }
+      }
+      if (best < 0) break;
+      // Merge part `best` with the next: drop boundary best+1.
+      for (let i = best + 1; i < parts - 1; i++) {
+        starts[i] = starts[i + 1]!;
+        ranks[i] = ranks[i + 1]!;
+      }
+      parts--;
+      ranks[best] = best + 2 < parts ? this.rankOf(buf, starts[best]!, starts[best + 2]!) : -1;
+      if (best > 0) ranks[best - 1] = this.rankOf(buf, starts[best - 1]!, starts[best + 1]!);
+    }
+    if (out) for (let i = 0; i < parts - 1; i++) out.push(this.rankOf(buf, starts[i]!, starts[i + 1]!));
+    return parts - 1;
+  }
+
+  private mergeLarge(buf: Uint8Array, n: number, out: number[] | null): number {
+    const next = new Int32Array(n);
+    const prev = new Int32Array(n);
+    const pairRank = new Int32Array(n);
+    const heap = new MinHeap(n);
+    for (let i = 0; i < n; i++) {
+      next[i] = i + 1;
+      prev[i] = i - 1;
+    }
+    for (let i = 0; i < n - 1; i++) {
+      const rank = this.rankOf(buf, i, i + 2);
+      pairRank[i] = rank;
+      if (rank >= 0) heap.push(rank, i);
+    }
+    pairRank[n - 1] = -1;
+    let parts = n;
+    while (heap.size > 0) {
+      const rank = heap.topRank();
+      const pos = heap.pop();
+      // Entries go stale when a neighbour merged; the current state says whether this one still holds.
+      if (prev[pos] === -2 || pairRank[pos] !== rank) continue;
+      const gone = next[pos]!;
+      const after = next[gone]!;
+      next[pos] = after;
+      prev[gone] = -2;
+      if (after < n) prev[after] = pos;
+      parts--;
+      const r = after < n ? this.rankOf(buf, pos, next[after]!) : -1;
+      pairRank[pos] = r;
+      if (r >= 0) heap.push(r, pos);
+      const before = prev[pos]!;
+      if (before >= 0) {
+        const rb = this.rankOf(buf, before, after);
+        pairRank[before] = rb;
+        if (rb >= 0) heap.push(rb, before);
+      }
+    }
+    if (out) for (let pos = 0; pos < n; pos = next[pos]!) out.push(this.rankOf(buf, pos, next[pos]!));
+    return parts;
+  }
+}
+
+function hashBytes(buf: Uint8Array, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+  return (h ^ (h >>> 15)) >>> 0;
+}
+
+/** A binary min-heap of (rank, position) pairs; ties broken by position, as tiktoken breaks them leftmost. */
+class MinHeap {
+  private keys: Float64Array;
+  size = 0;
+  constructor(capacity: number) {
+    this.keys = new Float64Array(Math.max(16, capacity));
+  }
+  // rank < 2^31 and position < 2^23 pack exactly into a double: rank * 2^23 + position.
+  push(rank: number, pos: number) {
+    if (this.size === this.keys.length) {
+      const grown = new Float64Array(this.keys.length * 2);
+      grown.set(this.keys);
+      this.keys = grown;
+    }
+    const key = rank * 8388608 + pos;
+    let i = this.size++;
+    const keys = this.keys;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (keys[parent]! <= key) break;
+      keys[i] = keys[parent]!;
+      i = parent;
+    }
+    keys[i] = key;
+  }
+  topRank(): number {
+    return Math.floor(this.keys[0]! / 8388608);
+  }
+  pop(): number {
+    const keys = this.keys;
+    const top = keys[0]!;
+    const last = keys[--this.size]!;
+    let i = 0;
+    for (;;) {
+      let child = 2 * i + 1;
+      if (child >= this.size) break;
+      if (child + 1 < this.size && keys[child + 1]! < keys[child]!) child++;
+      if (keys[child]! >= last) break;
+      keys[i] = keys[child]!;
+      i = child;
+    }
+    keys[i] = last;
+    return top % 8388608;
+  }
+}
