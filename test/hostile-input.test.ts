@@ -1,0 +1,137 @@
+/**
+ * Hostile input against every POST route of the function list: random JSON, wrong types, huge numbers,
+ * lone surrogates, deep nesting, prototype keys, oversized bodies. Never a 5xx, never a crash, always the
+ * error shape for a 4xx, and no prototype pollution.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import fc from 'fast-check';
+import { functions } from '../src/functions/registry.js';
+import { isErrorShape, startStack, type Stack } from './helpers/stack.js';
+
+let stack: Stack;
+let conversationId: string;
+const user = { 'x-ms-client-principal-id': 'fuzz-user' };
+
+before(async () => {
+  stack = await startStack({ azurite: true, simulator: true, env: { UPSTREAM_RETRY_DEADLINE_MS: '2000' } });
+  const res = await fetch(`${stack.url}/v1/conversations`, { method: 'POST', headers: user, body: '{}' });
+  conversationId = ((await res.json()) as { id: string }).id;
+});
+after(async () => stack?.stop());
+
+const postRoutes = functions.filter((f) => f.methods.includes('POST')).map((f) => f.route.replace('{id}', () => conversationId));
+
+async function send(route: string, body: string | Uint8Array, headers: Record<string, string> = {}) {
+  const response = await fetch(`${stack.url}/${route}`, { method: 'POST', headers: { ...user, 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : new Blob([body as Uint8Array<ArrayBuffer>]) });
+  const text = await response.text();
+  return { status: response.status, text, type: response.headers.get('content-type') ?? '' };
+}
+
+function assertNoServerError(res: { status: number; text: string; type: string }, what: string) {
+  assert.ok(res.status < 500, `${what} → ${res.status} ${res.text.slice(0, 200)}`);
+  if (res.status >= 400) assert.ok(isErrorShape(JSON.parse(res.text)), `${what}: error shape`);
+}
+
+describe('hostile bodies on every POST route', () => {
+  it('covers the routes of the function list', () => {
+    assert.ok(postRoutes.length >= 6, postRoutes.join(', '));
+  });
+
+  it('random JSON values never cause a 5xx', async () => {
+    for (const route of postRoutes) {
+      await fc.assert(
+        fc.asyncProperty(fc.jsonValue({ maxDepth: 4 }), async (value) => {
+          assertNoServerError(await send(route, JSON.stringify(value)), `${route} ${JSON.stringify(value).slice(0, 80)}`);
+        }),
+        { numRuns: 40 },
+      );
+    }
+  });
+
+  it('right shapes with wrong types, huge numbers and odd strings never cause a 5xx', async () => {
+    const odd = fc.oneof(
+      fc.constantFrom(1e308, -1e308, Number.MAX_SAFE_INTEGER + 2, -0, 0.5, -1, 2 ** 31, '', '\ud800', '\udfff\ud800', 'x'.repeat(70_000), null, true, [], {}),
+      fc.string({ unit: 'binary', maxLength: 20 }),
+      fc.integer(),
+      fc.double(),
+    );
+    const fields = ['text', 'messages', 'prompt', 'input', 'tokens', 'content', 'model', 'encoding', 'max_tokens', 'temperature', 'top_p', 'n', 'stop', 'stream', 'dimensions', 'encoding_format', 'system', 'title', 'allowed_special'];
+    const body = fc.dictionary(fc.constantFrom(...fields), odd, { maxKeys: 4 });
+    for (const route of postRoutes) {
+      await fc.assert(
+        fc.asyncProperty(body, async (value) => {
+          assertNoServerError(await send(route, JSON.stringify(value)), `${route} ${JSON.stringify(value).slice(0, 120)}`);
+        }),
+        { numRuns: 40 },
+      );
+    }
+  });
+
+  it('deep nesting, malformed JSON, empty and non-UTF-8 bodies are 4xx', async () => {
+    const deep = '['.repeat(100_000) + ']'.repeat(100_000);
+    const deepObject = '{"a":'.repeat(50_000) + '1' + '}'.repeat(50_000);
+    for (const route of postRoutes) {
+      for (const body of [deep, deepObject, '{', '', 'null', '"just a string"', '{"text": "a", "text": 5}']) {
+        assertNoServerError(await send(route, body), `${route} ${body.slice(0, 20)}`);
+      }
+      assertNoServerError(await send(route, new Uint8Array([0xff, 0xfe, 0x00, 0x7b])), `${route} binary`);
+    }
+  });
+
+  it('prototype keys do not pollute: later requests behave the same', async () => {
+    const attacks = [
+      '{"__proto__": {"count_only": true, "stream": true}, "text": "a"}',
+      '{"constructor": {"prototype": {"count_only": true}}, "text": "a"}',
+      '{"text": "a", "__proto__": {"allowed_special": "all"}}',
+      '{"messages": [{"role": "user", "content": "x", "__proto__": {"role": "system"}}], "__proto__": {"stream": true}}',
+    ];
+    for (const route of postRoutes) for (const attack of attacks) assertNoServerError(await send(route, attack), `${route} ${attack}`);
+    const after = await send('v1/tokenize', '{"text": "<|endoftext|>"}');
+    const body = JSON.parse(after.text);
+    assert.ok(Array.isArray(body.tokens), 'count_only did not leak onto other requests');
+    assert.ok(!body.tokens.includes(100257), 'allowed_special did not leak');
+    const chat = await send('v1/chat/completions', '{"messages": [{"role": "user", "content": "hi"}]}');
+    assert.match(chat.type, /application\/json/, 'stream did not leak');
+  });
+
+  it('a 10 MB body is refused with 413, and the service keeps answering', async () => {
+    const big = JSON.stringify({ text: 'a'.repeat(10 * 1024 * 1024) });
+    for (const route of postRoutes) {
+      const res = await send(route, big);
+      assert.equal(res.status, 413, route);
+      assert.ok(isErrorShape(JSON.parse(res.text)));
+    }
+    assert.equal((await fetch(`${stack.url}/v1/health`)).status, 200);
+  });
+
+  it('the app process survived everything', async () => {
+    assert.equal(stack.app.process.exitCode, null);
+    assert.equal((await fetch(`${stack.url}/v1/health`)).status, 200);
+  });
+});
+
+describe('principal headers when trust is off', () => {
+  let untrusted: Stack;
+  before(async () => {
+    untrusted = await startStack({ azurite: true, simulator: true, env: { TRUST_PRINCIPAL_HEADERS: 'false' }, name: 'hostile-untrusted' });
+  });
+  after(async () => untrusted?.stop());
+
+  it('an impersonation attempt is 401, never another user\'s data', async () => {
+    for (const [method, path] of [
+      ['POST', '/v1/conversations'],
+      ['GET', '/v1/conversations'],
+      ['GET', `/v1/conversations/${conversationId}`],
+      ['POST', `/v1/conversations/${conversationId}/messages`],
+    ] as const) {
+      const res = await fetch(`${untrusted.url}${path}`, {
+        method,
+        headers: { 'x-ms-client-principal-id': 'fuzz-user', 'x-ms-client-principal-name': 'admin', 'x-ms-client-principal': Buffer.from('{"userId":"fuzz-user"}').toString('base64') },
+        body: method === 'POST' ? '{"content": "hi"}' : undefined,
+      });
+      assert.equal(res.status, 401, `${method} ${path}`);
+      assert.ok(isErrorShape(await res.json()));
+    }
+  });
+});
