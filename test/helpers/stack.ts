@@ -16,6 +16,8 @@ export const logDir = `${root}test-artifacts/logs`;
 
 export interface AppProcess {
   url: string;
+  /** Where the app's stdout and stderr go. */
+  logFile: string;
   process: ChildProcess;
   stop(): Promise<void>;
 }
@@ -31,7 +33,8 @@ export async function startApp(env: Record<string, string>, logName = 'app'): Pr
     env: { ...base, HOST_LOG: 'true', ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const log = createWriteStream(`${logDir}/${logName}-${port}.log`);
+  const logFile = `${logDir}/${logName}-${port}.log`;
+  const log = createWriteStream(logFile);
   child.stdout!.pipe(log);
   child.stderr!.pipe(log);
   const url = await new Promise<string>((resolve, reject) => {
@@ -53,6 +56,7 @@ export async function startApp(env: Record<string, string>, logName = 'app'): Pr
   });
   return {
     url,
+    logFile,
     process: child,
     stop: () =>
       new Promise<void>((resolve) => {
@@ -79,7 +83,7 @@ export interface Stack {
 export const SIMULATOR_TEST_KEY = 'sim-test-key-5f1c9e0a7b3d';
 
 export async function startStack(
-  options: { azurite?: boolean; simulator?: boolean | { latencyMs?: number; tokenDelayMs?: number }; env?: Record<string, string>; name?: string } = {},
+  options: { azurite?: boolean; simulator?: boolean | { latencyMs?: number; tokenDelayMs?: number; apiKeys?: string[] }; env?: Record<string, string>; name?: string } = {},
 ): Promise<Stack> {
   const name = options.name ?? basename(process.argv[1] ?? 'test').replace(/\.test\.ts$/, '');
   const azurite = options.azurite ? await startAzurite() : undefined;
