@@ -53,11 +53,16 @@ export async function startAzurite(options: { port?: number; location?: string; 
     port,
     connectionString: azuriteConnectionString(port),
     process: child,
+    // SIGINT is Azurite's graceful close, which saves its database (SIGTERM would lose the last ~5 s of writes).
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
+        const force = setTimeout(() => child.kill('SIGKILL'), 5000);
+        child.once('exit', () => {
+          clearTimeout(force);
+          resolve();
+        });
+        child.kill('SIGINT');
       }),
   };
 }
