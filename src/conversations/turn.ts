@@ -11,6 +11,8 @@ import type { ChatMessage } from '../schemas/chat.js';
 import type { PostMessage } from '../schemas/conversations.js';
 import { encodingForDeployment } from '../services/chat.js';
 import { relayStream, startStream } from '../services/model-stream.js';
+import { metered, meteredStream, startMetered } from '../quotas/metered.js';
+import { DEFAULT_ANSWER_RESERVE } from '../quotas/quota.js';
 import { countMessageTokens, REPLY_PRIMING_TOKENS } from '../tokens/chat.js';
 import { contextWindowForModel } from '../tokens/models.js';
 import { ConversationStore, type ConversationMeta, type StoredMessage } from './store.js';
@@ -42,24 +44,29 @@ export async function runTurn(store: ConversationStore, userId: string, conversa
   const store_ = (reply: string) =>
     store.appendTurn(meta, { content: body.content, tokens: userTokens }, { content: reply, tokens: countMessageTokens(encoding, { role: 'assistant', content: reply }) });
 
+  const promptTokens = meta.systemTokens + history.reduce((s, m) => s + m.tokens, 0) + userTokens + REPLY_PRIMING_TOKENS;
+  const estimate = promptTokens + (body.max_tokens ?? DEFAULT_ANSWER_RESERVE);
+
   if (!stream) {
-    const completion = await upstream().chatCompletion(request, { deployment });
+    const completion = await metered(userId, estimate, () => upstream().chatCompletion(request, { deployment }), (c) => c.usage?.total_tokens);
     const choice = completion.choices[0];
     const reply = choice?.message.content ?? '';
     const [userMessage, assistantMessage] = await store_(reply);
     return { stream: false, body: turnBody(meta, userMessage, assistantMessage, choice?.finish_reason ?? null, completion.usage, history.length) };
   }
 
-  const chunks = await startStream(upstream().streamChatCompletion({ ...request, stream_options: { include_usage: true } }, { deployment }));
+  const { reservation, started: chunks } = await startMetered(userId, estimate, () =>
+    startStream(upstream().streamChatCompletion({ ...request, stream_options: { include_usage: true } }, { deployment })),
+  );
   return {
     stream: true,
     events: relayStream(chunks, {
       includeUsage: true,
-      promptTokens: meta.systemTokens + history.reduce((s, m) => s + m.tokens, 0) + userTokens + REPLY_PRIMING_TOKENS,
+      promptTokens,
       textOf: (choice) => choice.delta.content ?? '',
       countTokens: (text) => encoding.count(text),
-      // Runs only when the whole answer arrived; its failure (e.g. 409) becomes the stream's error event.
-      accounting: { onComplete: async (_usage, texts) => void (await store_(texts[0] ?? '')) },
+      // Stores only when the whole answer arrived; a failure to store (e.g. 409) becomes the stream's error event.
+      accounting: meteredStream(reservation, promptTokens, { onComplete: async (_usage, texts) => void (await store_(texts[0] ?? '')) }),
     }),
   };
 }

@@ -1,8 +1,13 @@
+import type { HttpRequest } from '@azure/functions';
 import { defineFunction, json } from '../http/handler.js';
+import { principalOf } from '../http/principal.js';
 import { readJson } from '../http/request.js';
 import { sseResponse } from '../http/sse.js';
 import { chatCompletionRequestSchema, chatCompletionSchema } from '../schemas/chat.js';
-import { createChatCompletion, type ModelAnswer } from '../services/chat.js';
+import { createChatCompletion, type CallContext, type ModelAnswer } from '../services/chat.js';
+
+/** Quotas charge the signed-in caller; without one, the shared anonymous budget. */
+export const callContext = (request: HttpRequest): CallContext => ({ caller: principalOf(request)?.id ?? null });
 
 /** JSON for a whole answer, Server-Sent Events for a streamed one. */
 export function answerResponse<T>(answer: ModelAnswer<T>) {
@@ -22,7 +27,7 @@ export const chatFunctions = [
       streams: true,
     },
     async handle(request) {
-      return answerResponse(await createChatCompletion(await readJson(request, chatCompletionRequestSchema)));
+      return answerResponse(await createChatCompletion(await readJson(request, chatCompletionRequestSchema), callContext(request)));
     },
   }),
 ];

@@ -2,7 +2,7 @@ import { defineFunction } from '../http/handler.js';
 import { readJson } from '../http/request.js';
 import { completionRequestSchema, completionSchema } from '../schemas/completions.js';
 import { createCompletion } from '../services/completions.js';
-import { answerResponse } from './chat.js';
+import { answerResponse, callContext } from './chat.js';
 
 export const completionsFunctions = [
   defineFunction({
@@ -17,7 +17,7 @@ export const completionsFunctions = [
       streams: true,
     },
     async handle(request) {
-      return answerResponse(await createCompletion(await readJson(request, completionRequestSchema)));
+      return answerResponse(await createCompletion(await readJson(request, completionRequestSchema), callContext(request)));
     },
   }),
 ];

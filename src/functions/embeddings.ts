@@ -2,6 +2,7 @@ import { defineFunction, json } from '../http/handler.js';
 import { readJson } from '../http/request.js';
 import { embeddingsRequestSchema, embeddingsResponseSchema } from '../schemas/embeddings.js';
 import { createEmbeddings } from '../services/embeddings.js';
+import { callContext } from './chat.js';
 
 export const embeddingsFunctions = [
   defineFunction({
@@ -15,7 +16,7 @@ export const embeddingsFunctions = [
       responses: { 200: embeddingsResponseSchema },
     },
     async handle(request) {
-      return json(200, await createEmbeddings(await readJson(request, embeddingsRequestSchema)));
+      return json(200, await createEmbeddings(await readJson(request, embeddingsRequestSchema), callContext(request)));
     },
   }),
 ];

@@ -7,6 +7,7 @@ import { healthFunctions } from './health.js';
 import { openapiFunctions } from './openapi.js';
 import { playgroundFunctions } from './playground.js';
 import { tokenizeFunctions } from './tokenize.js';
+import { usageFunctions } from './usage.js';
 
 /** Every HTTP function of the app. `src/index.ts` registers these with Azure Functions; `dev/host.ts` serves the same list. */
 export const functions: readonly ApiFunction[] = [
@@ -14,4 +15,9 @@ export const functions: readonly ApiFunction[] = [
   ...chatFunctions,
   ...embeddingsFunctions,
   ...conversationFunctions,
-  ...tokenizeFunctions, ...healthFunctions, ...openapiFunctions, ...playgroundFunctions];
+  ...tokenizeFunctions,
+  ...usageFunctions,
+  ...healthFunctions,
+  ...openapiFunctions,
+  ...playgroundFunctions,
+];

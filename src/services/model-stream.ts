@@ -28,6 +28,8 @@ export function errorEvent(error: unknown): SseEvent {
 export interface StreamAccounting {
   /** Called once the stream completed, with the usage reported to the caller. */
   onComplete?(usage: Usage, texts: string[]): void | Promise<void>;
+  /** Called instead when the stream failed or the client left before it completed. */
+  onAbandon?(): void | Promise<void>;
 }
 
 interface Chunk {
@@ -58,35 +60,42 @@ export async function* relayStream<C extends Chunk>(
   const texts: string[] = [];
   let upstreamUsage: Usage | undefined;
   let last: C | undefined;
+  let completed = false;
   try {
-    for await (const chunk of chunks) {
-      if (chunk.usage) upstreamUsage = chunk.usage;
-      if (!chunk.choices?.length) continue;
-      last = chunk;
-      for (const choice of chunk.choices) texts[choice.index] = (texts[choice.index] ?? '') + options.textOf(choice);
-      const { usage: _drop, ...rest } = chunk;
-      yield { data: rest };
+    try {
+      for await (const chunk of chunks) {
+        if (chunk.usage) upstreamUsage = chunk.usage;
+        if (!chunk.choices?.length) continue;
+        last = chunk;
+        for (const choice of chunk.choices) texts[choice.index] = (texts[choice.index] ?? '') + options.textOf(choice);
+        const { usage: _drop, ...rest } = chunk;
+        yield { data: rest };
+      }
+    } catch (error) {
+      yield errorEvent(error);
+      return;
+    } finally {
+      await chunks.return(undefined);
     }
-  } catch (error) {
-    yield errorEvent(error);
-    return;
+    const completionTokens = texts.reduce((sum, text) => sum + (text ? options.countTokens(text) : 0), 0);
+    const usage: Usage = upstreamUsage ?? {
+      prompt_tokens: options.promptTokens,
+      completion_tokens: completionTokens,
+      total_tokens: options.promptTokens + completionTokens,
+    };
+    completed = true;
+    try {
+      await options.accounting?.onComplete?.(usage, texts);
+    } catch (error) {
+      yield errorEvent(error);
+      return;
+    }
+    if (options.includeUsage) {
+      yield { data: { id: last?.id ?? '', object: last?.object ?? 'chat.completion.chunk', created: last?.created ?? Math.floor(Date.now() / 1000), model: last?.model ?? '', choices: [], usage } };
+    }
+    yield { data: '[DONE]' };
   } finally {
-    await chunks.return(undefined);
+    // A broken stream, or a client that left (the host cancels the body and this generator returns early).
+    if (!completed) await options.accounting?.onAbandon?.();
   }
-  const completionTokens = texts.reduce((sum, text) => sum + (text ? options.countTokens(text) : 0), 0);
-  const usage: Usage = upstreamUsage ?? {
-    prompt_tokens: options.promptTokens,
-    completion_tokens: completionTokens,
-    total_tokens: options.promptTokens + completionTokens,
-  };
-  try {
-    await options.accounting?.onComplete?.(usage, texts);
-  } catch (error) {
-    yield errorEvent(error);
-    return;
-  }
-  if (options.includeUsage) {
-    yield { data: { id: last?.id ?? '', object: last?.object ?? 'chat.completion.chunk', created: last?.created ?? Math.floor(Date.now() / 1000), model: last?.model ?? '', choices: [], usage } };
-  }
-  yield { data: '[DONE]' };
 }
