@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { defineFunction } from '../http/handler.js';
 import { notFound } from '../http/errors.js';
@@ -18,10 +18,10 @@ interface Asset {
 const FILES: Record<string, string> = { 'playground.js': 'text/javascript; charset=utf-8', 'playground.css': 'text/css; charset=utf-8' };
 let assets: Map<string, Asset> | undefined;
 
-/** Read once, at the first request: the files sit next to this module's folder (src/playground, or dist/src/playground after the build copies them). */
+/** Read once, at the first request: from src/playground (tsx, tests), or dist/playground beside the bundle (scripts/build.ts copies them). */
 function loadAssets(): Map<string, Asset> {
   if (assets) return assets;
-  const dir = new URL('../playground/', import.meta.url);
+  const dir = [new URL('../playground/', import.meta.url), new URL('./playground/', import.meta.url)].find((d) => existsSync(new URL('index.html', d)))!;
   const asset = (type: string, body: string): Asset => ({ type, body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"` });
   const loaded = new Map<string, Asset>();
   loaded.set('index.html', asset('text/html; charset=utf-8', readFileSync(new URL('index.html', dir), 'utf8')));
