@@ -168,7 +168,7 @@ describe('config files against their schemas', () => {
     const config = parseYaml(read('azure.yaml'));
     const ajv = new Ajv2019({ strict: false });
     assert.ok(ajv.validate(azureYamlSchema, config), JSON.stringify(ajv.errors));
-    assert.deepEqual(config.services.api, { project: '.', language: 'ts', host: 'function' });
+    assert.deepEqual(config.services.api, { project: '.', language: 'ts', host: 'function', remoteBuild: false });
     assert.ok(!ajv.validate(azureYamlSchema, { ...config, name: 'Not Valid' }));
   });
 
