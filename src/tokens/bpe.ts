@@ -69,6 +69,11 @@ export class BytePairEncoder {
       out?.push(whole);
       return 1;
     }
+    return this.mergePiece(buf, length, out);
+  }
+
+  /** Encodes a piece known not to be one whole token. */
+  mergePiece(buf: Uint8Array, length: number, out: number[] | null): number {
     return length <= SMALL_PIECE ? this.mergeSmall(buf, length, out) : this.mergeLarge(buf, length, out);
   }
 

@@ -61,6 +61,10 @@ function loadTable(name: EncodingName): RankTable {
   return { header, offsets, bytes };
 }
 
+/** Pieces up to this many UTF-16 units are cached, at most MAX_CACHED_PIECES of them (a few MB at worst). */
+const MAX_CACHED_PIECE = 24;
+const MAX_CACHED_PIECES = 50_000;
+
 const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
@@ -95,6 +99,7 @@ class TableEncoding implements Encoding {
   private readonly special: Record<string, number>;
   private readonly specialById = new Map<number, Uint8Array>();
   private scratch = new Uint8Array(1024);
+  private readonly wholeTokens = new Map<string, number>();
   private readonly textEncoder = new TextEncoder();
   private readonly textDecoder = new TextDecoder('utf-8');
 
@@ -125,10 +130,27 @@ class TableEncoding implements Encoding {
     this.pattern.lastIndex = 0;
     for (const match of text.matchAll(this.pattern)) {
       const piece = match[0];
+      // Real text repeats its words: pieces that are one whole token are remembered (bounded).
+      const cached = piece.length <= MAX_CACHED_PIECE ? this.wholeTokens.get(piece) : undefined;
+      if (cached !== undefined) {
+        out?.push(cached);
+        total++;
+        continue;
+      }
       // UTF-8 of the piece into reusable scratch space; lone surrogates become U+FFFD, as TextEncoder does.
       if (piece.length * 3 > this.scratch.length) this.scratch = new Uint8Array(piece.length * 3);
       const { written } = this.textEncoder.encodeInto(piece, this.scratch);
-      total += this.bpe.encodePiece(this.scratch, written, out);
+      const whole = this.bpe.rankOf(this.scratch, 0, written);
+      if (whole >= 0) {
+        if (piece.length <= MAX_CACHED_PIECE) {
+          if (this.wholeTokens.size >= MAX_CACHED_PIECES) this.wholeTokens.clear();
+          this.wholeTokens.set(piece, whole);
+        }
+        out?.push(whole);
+        total++;
+        continue;
+      }
+      total += this.bpe.mergePiece(this.scratch, written, out);
     }
     return total;
   }
