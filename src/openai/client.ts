@@ -27,6 +27,8 @@ export interface UpstreamClient {
   completion(body: Omit<CompletionRequest, 'model'>, options: CallOptions): Promise<Completion>;
   streamCompletion(body: Omit<CompletionRequest, 'model'>, options: CallOptions): AsyncGenerator<CompletionChunk, void, undefined>;
   embeddings(body: Omit<EmbeddingsRequest, 'model'>, options: CallOptions): Promise<EmbeddingsResponse>;
+  /** A whole (non-streamed) answer as the upstream's JSON text, for relaying without a parse and re-serialise. */
+  rawJson(capability: Capability, body: Record<string, unknown>, options: CallOptions): Promise<string>;
 }
 
 const sleep = (ms: number, signal?: AbortSignal) =>
@@ -89,16 +91,19 @@ export function createUpstreamClient(settings: Settings, auth: AuthHeaders = ups
     }
   }
 
-  async function json<T>(capability: Capability, body: Record<string, unknown>, options: CallOptions): Promise<T> {
+  async function text(capability: Capability, body: Record<string, unknown>, options: CallOptions): Promise<string> {
     const response = await call(capability, { ...body, stream: false }, options);
-    let text: string;
     try {
-      text = await readText(response.body, settings.UPSTREAM_TIMEOUT_MS);
+      return await readText(response.body, settings.UPSTREAM_TIMEOUT_MS);
     } catch (error) {
       throw error instanceof TimeoutError ? upstreamTimeout() : upstreamUnreachable();
     }
+  }
+
+  async function json<T>(capability: Capability, body: Record<string, unknown>, options: CallOptions): Promise<T> {
+    const text_ = await text(capability, body, options);
     try {
-      return JSON.parse(text) as T;
+      return JSON.parse(text_) as T;
     } catch {
       throw new ApiError(502, 'upstream_error', 'The model service answered with invalid JSON.', null, 'upstream_invalid_response');
     }
@@ -130,6 +135,7 @@ export function createUpstreamClient(settings: Settings, auth: AuthHeaders = ups
     completion: (body, options) => json<Completion>('completions', body, options),
     streamCompletion: (body, options) => stream<CompletionChunk>('completions', body, options),
     embeddings: (body, options) => json<EmbeddingsResponse>('embeddings', body, options),
+    rawJson: (capability, body, options) => text(capability, body, options),
   };
 }
 

@@ -1,7 +1,8 @@
 import { resolveDeployment, upstream } from '../openai/index.js';
 import { metered, meteredStream, startMetered } from '../quotas/metered.js';
 import type { Completion, CompletionChunk, CompletionRequest } from '../schemas/completions.js';
-import { encodingForDeployment, type CallContext, type ModelAnswer } from './chat.js';
+import { encodingForDeployment, RawJson, type CallContext, type ModelAnswer } from './chat.js';
+import { quotasEnabled } from '../quotas/quota.js';
 import { relayStream, startStream } from './model-stream.js';
 
 /** What the simulator and Azure generate when a completion request names no max_tokens is bounded; reserve this much. */
@@ -11,6 +12,9 @@ export async function createCompletion(request: CompletionRequest, context: Call
   const { model, ...body } = request;
   const deployment = resolveDeployment('completions', model);
   const client = upstream();
+  if (!body.stream && !quotasEnabled()) {
+    return { stream: false, body: new RawJson(await client.rawJson('completions', body, { deployment, signal: context.signal })) };
+  }
   const encoding = encodingForDeployment(deployment);
   const prompts = Array.isArray(body.prompt) ? body.prompt : [body.prompt];
   const promptTokens = prompts.reduce((sum, p) => sum + encoding.count(p), 0);

@@ -1,0 +1,105 @@
+/**
+ * The API's own overhead on the model path: non-streamed chat through this API (local host) vs a bare Node
+ * pass-through proxy in front of the same simulator (no added latency), in one run; then the extra time to
+ * the first streamed byte. Everything on loopback; the load generator is this process, each server its own.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { freePort } from '../dev/ports.js';
+import { startApp } from '../test/helpers/stack.js';
+
+const root = new URL('../', import.meta.url).pathname;
+const CONNECTIONS = 32;
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const RUNS = 3;
+
+function startChild(args: string[], env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    let seen = '';
+    child.stdout!.on('data', (c: Buffer) => {
+      seen += c;
+      const m = /listening on (http:\/\/\S+)/.exec(seen);
+      if (m) resolve({ url: m[1]!, child });
+    });
+    child.once('exit', (code) => reject(new Error(`exited ${code}: ${seen}`)));
+  });
+}
+
+const simPort = await freePort();
+const sim = await startChild(['--import', 'tsx', 'dev/simulator/main.ts'], { SIMULATOR_PORT: String(simPort) });
+const bare = await startChild(['bench/bare-proxy.mjs'], { UPSTREAM: sim.url, PORT: String(await freePort()) });
+const app = await startApp({ AZURE_OPENAI_ENDPOINT: sim.url, AZURE_OPENAI_API_KEY: 'bench', HOST_LOG: 'false' }, 'bench-proxy');
+
+const body = JSON.stringify({ messages: [{ role: 'user', content: 'Knock knock.' }], temperature: 0 });
+const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+
+function request(url: string, payload = body): Promise<{ ms: number; ttfb: number; status: number }> {
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    let ttfb = 0;
+    const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } }, (res) => {
+      res.once('data', () => (ttfb = performance.now() - start));
+      res.on('data', () => undefined);
+      res.on('end', () => resolve({ ms: performance.now() - start, ttfb, status: res.statusCode ?? 0 }));
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+async function load(url: string, seconds: number) {
+  const latencies: number[] = [];
+  let errors = 0;
+  const end = performance.now() + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: CONNECTIONS }, async () => {
+      while (performance.now() < end) {
+        const r = await request(url);
+        if (r.status !== 200) errors++;
+        latencies.push(r.ms);
+      }
+    }),
+  );
+  latencies.sort((a, b) => a - b);
+  const at = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))]!;
+  return { rps: latencies.length / seconds, p50: at(0.5), p99: at(0.99), errors };
+}
+
+const targets = { 'bare proxy': `${bare.url}/api/v1/chat/completions`, 'this API': `${app.url}/v1/chat/completions` };
+await load(targets['this API'], 2);
+await load(targets['bare proxy'], 2);
+const runs: Record<string, { rps: number; p50: number; p99: number; errors: number }[]> = { 'bare proxy': [], 'this API': [] };
+for (let run = 0; run < RUNS; run++) for (const [name, url] of Object.entries(targets)) runs[name]!.push(await load(url, SECONDS));
+
+console.log(`\n## Non-streamed chat, ${CONNECTIONS} connections, ${SECONDS} s × ${RUNS} runs (alternating)\n`);
+console.log('| target | run | requests/s | p50 ms | p99 ms | errors |');
+console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
+for (const [name, list] of Object.entries(runs)) list.forEach((r, i) => console.log(`| ${name} | ${i + 1} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.errors} |`));
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const ratio = median(runs['this API']!.map((r) => r.rps)) / median(runs['bare proxy']!.map((r) => r.rps));
+const addedP50 = median(runs['this API']!.map((r) => r.p50)) - median(runs['bare proxy']!.map((r) => r.p50));
+console.log(`\nthroughput ratio (median) this API / bare proxy: ${ratio.toFixed(2)}; added p50 at ${CONNECTIONS} connections: ${addedP50.toFixed(2)} ms`);
+
+// One connection: added latency per request without queueing, and time to first streamed byte.
+const single = async (url: string, payload: string, n: number) => {
+  const xs: { ms: number; ttfb: number }[] = [];
+  for (let i = 0; i < n; i++) xs.push(await request(url, payload));
+  return { p50: median(xs.map((x) => x.ms)), ttfb: median(xs.map((x) => x.ttfb)) };
+};
+const streamBody = JSON.stringify({ messages: [{ role: 'user', content: 'Count to 10.' }], stream: true });
+const oneBare = await single(targets['bare proxy'], body, 300);
+const oneApi = await single(targets['this API'], body, 300);
+const streamBare = await single(targets['bare proxy'], streamBody, 200);
+const streamApi = await single(targets['this API'], streamBody, 200);
+console.log(`\n## One connection (median)\n`);
+console.log(`non-streamed chat p50: bare ${oneBare.p50.toFixed(2)} ms, this API ${oneApi.p50.toFixed(2)} ms (added ${(oneApi.p50 - oneBare.p50).toFixed(2)} ms)`);
+console.log(`streamed chat, time to first byte: bare ${streamBare.ttfb.toFixed(2)} ms, this API ${streamApi.ttfb.toFixed(2)} ms (added ${(streamApi.ttfb - streamBare.ttfb).toFixed(2)} ms)`);
+
+mkdirSync(`${root}bench/results`, { recursive: true });
+writeFileSync(`${root}bench/results/proxy.json`, JSON.stringify({ runs, ratio, addedP50, oneBare, oneApi, streamBare, streamApi }, null, 2));
+agent.destroy();
+await app.stop();
+sim.child.kill();
+bare.child.kill();
