@@ -1,0 +1,110 @@
+/**
+ * Cold start of the deployed bundle: a fresh Node process loads dist/index.js (the entry the Functions worker
+ * loads) and answers its first request of each kind. Measured: entry load, time from process start to the first
+ * answer (the process's own clock, which starts with it) and from spawn as the parent sees it, memory after,
+ * and the same for a bare Node HTTP server answering the tokenize request. Medians of 5 fresh processes.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { startAzurite } from '../dev/azurite.js';
+import { startSimulator } from '../dev/simulator/server.js';
+import { packageFiles } from '../scripts/package.js';
+import { deflateRawSync } from 'node:zlib';
+import { readFileSync } from 'node:fs';
+
+const root = new URL('../', import.meta.url).pathname;
+if (!existsSync(`${root}dist/index.js`)) spawnSync(process.execPath, ['--import', 'tsx', 'scripts/build.ts'], { cwd: root, stdio: 'inherit' });
+
+const azurite = await startAzurite();
+const simulator = await startSimulator();
+const env = {
+  ...process.env,
+  AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString,
+  AZURE_OPENAI_ENDPOINT: simulator.url,
+  AZURE_OPENAI_API_KEY: 'bench',
+  TRUST_PRINCIPAL_HEADERS: 'true',
+  NODE_OPTIONS: '',
+};
+const user = { 'x-ms-client-principal-id': 'cold-user', 'content-type': 'application/json' };
+
+type Kind = { name: string; requests: { path: string; body: unknown }[] };
+const kinds: Kind[] = [
+  { name: 'tokenize', requests: [{ path: 'v1/tokenize', body: { text: 'tiktoken is great!' } }] },
+  { name: 'chat', requests: [{ path: 'v1/chat/completions', body: { messages: [{ role: 'user', content: 'Knock knock.' }] } }] },
+  { name: 'embeddings', requests: [{ path: 'v1/embeddings', body: { input: 'hello world' } }] },
+  { name: 'conversation turn', requests: [{ path: 'v1/conversations', body: {} }, { path: 'v1/conversations/{id}/messages', body: { content: 'Knock knock.' } }] },
+];
+
+async function coldStart(script: string, kind: Kind) {
+  const spawnedAt = performance.now();
+  const child = spawn(process.execPath, ['--enable-source-maps', script], { cwd: root, env, stdio: ['ignore', 'pipe', 'ignore'] });
+  let out = '';
+  const line = (prefix: string) =>
+    new Promise<string>((resolve) => {
+      const check = () => {
+        const m = new RegExp(`${prefix} (.*)`).exec(out);
+        if (m) resolve(m[1]!);
+      };
+      child.stdout!.on('data', (c: Buffer) => ((out += c), check()));
+      check();
+    });
+  const [port, entryMs] = (await line('READY')).split(' ').map(Number);
+  let id = '';
+  for (const [i, r] of kind.requests.entries()) {
+    const res = await fetch(`http://127.0.0.1:${port}/api/${r.path.replace('{id}', id)}`, {
+      method: 'POST',
+      headers: { ...user, ...(i === kind.requests.length - 1 ? { 'x-last': '1' } : {}) },
+      body: JSON.stringify(r.body),
+    });
+    const json = (await res.json()) as { id?: string };
+    if (res.status >= 300) throw new Error(`${kind.name}: ${res.status}`);
+    id = json.id ?? id;
+  }
+  const parentMs = performance.now() - spawnedAt;
+  const done = JSON.parse(await line('DONE')) as { answeredAt: number; readyAt: number; firstRequestAt: number; rssMb: number; heapMb: number };
+  child.kill();
+  // The process's own work: ready to listen, then from the first request's arrival to its (last) answer; the
+  // parent's client adds its own connect time on top, which a real host's front end does not.
+  return { entryMs: entryMs!, readyMs: done.readyAt, handlingMs: done.answeredAt - done.firstRequestAt, sinceStartMs: done.readyAt + (done.answeredAt - done.firstRequestAt), parentMs, rssMb: done.rssMb, heapMb: done.heapMb };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const rows: Record<string, ReturnType<typeof summarize>> = {};
+function summarize(runs: Awaited<ReturnType<typeof coldStart>>[]) {
+  return {
+    entryMs: median(runs.map((r) => r.entryMs)),
+    readyMs: median(runs.map((r) => r.readyMs)),
+    handlingMs: median(runs.map((r) => r.handlingMs)),
+    sinceStartMs: median(runs.map((r) => r.sinceStartMs)),
+    parentMs: median(runs.map((r) => r.parentMs)),
+    rssMb: median(runs.map((r) => r.rssMb)),
+    heapMb: median(runs.map((r) => r.heapMb)),
+  };
+}
+const RUNS = 5;
+const bare: Awaited<ReturnType<typeof coldStart>>[] = [];
+for (let i = 0; i < RUNS; i++) bare.push(await coldStart('bench/coldstart-bare.mjs', kinds[0]!));
+rows['bare Node server (tokenize answer)'] = summarize(bare);
+for (const kind of kinds) {
+  const runs = [];
+  for (let i = 0; i < RUNS; i++) runs.push(await coldStart('bench/coldstart-child.mjs', kind));
+  rows[kind.name] = summarize(runs);
+}
+
+console.log('\n| first request | entry load ms | listening at ms | first request handled in ms | answer ready, ms after process start | seen by parent from spawn, ms | RSS MB | heap MB |');
+console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+for (const [name, r] of Object.entries(rows)) {
+  console.log(`| ${name} | ${r.entryMs.toFixed(1)} | ${r.readyMs.toFixed(0)} | ${r.handlingMs.toFixed(0)} | ${r.sinceStartMs.toFixed(0)} | ${r.parentMs.toFixed(0)} | ${r.rssMb.toFixed(0)} | ${r.heapMb.toFixed(0)} |`);
+}
+const ratio = rows['tokenize']!.sinceStartMs / rows['bare Node server (tokenize answer)']!.sinceStartMs;
+console.log(`\nfirst tokenize answer vs bare Node server: ${ratio.toFixed(2)}×`);
+
+const files = packageFiles();
+const compressed = files.reduce((sum, f) => sum + deflateRawSync(readFileSync(`${root}${f}`), { level: 9 }).length, 0);
+const raw = files.reduce((sum, f) => sum + readFileSync(`${root}${f}`).length, 0);
+console.log(`deployment package: ${files.length} files, ${(raw / 1048576).toFixed(2)} MB, ${(compressed / 1048576).toFixed(2)} MB compressed`);
+
+mkdirSync(`${root}bench/results`, { recursive: true });
+writeFileSync(`${root}bench/results/coldstart.json`, JSON.stringify({ rows, ratio, packageCompressedMb: compressed / 1048576 }, null, 2));
+await simulator.close();
+await azurite.stop();
