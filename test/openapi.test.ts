@@ -26,7 +26,7 @@ let doc: any;
 let ajv: Ajv2020;
 
 before(async () => {
-  stack = await startStack({ azurite: true });
+  stack = await startStack({ azurite: true, simulator: true });
   const res = await fetch(`${stack.url}/v1/openapi.json`);
   assert.equal(res.status, 200);
   assert.match(res.headers.get('content-type') ?? '', /application\/json/);

@@ -53,8 +53,42 @@ function continueSequence(prompt: string): string | null {
   return parts.join('');
 }
 
+/** Continues a numbered list ("…\n2. ") with more short items, as the seed's generation pattern expects. */
+function continueList(prompt: string, variant: number): string | null {
+  const m = /(?:^|\n)(\d+)\. $/.exec(prompt);
+  if (!m) return null;
+  const next = Number(m[1]);
+  const items = Array.from({ length: 6 }, (_, i) => `${i ? `${next + i}. ` : ''}${sentences(hash(prompt) + variant + i, 1)}`);
+  return items.join('\n');
+}
+
+/** Continues a labelled dialogue ("Doctor: …\nAI:"): one line for the speaker, then the other speaker's label follows. */
+function continueDialogue(prompt: string, variant: number): string | null {
+  const labels = [...prompt.matchAll(/^([^\s:：][^:：\n]{0,24})[:：]/gm)].map((l) => l[1]!);
+  const speaker = /(?:^|\n)([^:：\n]{1,25})[:：]\s*$/.exec(prompt)?.[1];
+  const other = [...labels].reverse().find((l) => l !== speaker);
+  if (!speaker || !other || labels.length < 3) return null;
+  return ` ${sentences(hash(prompt) + variant, 2)}\n${other}: ${sentences(hash(prompt) + variant + 1, 1)}\n${speaker}:`;
+}
+
+const POSITIVE = /\b(best|great|love|loved|beautiful|sharp|worth|amazing|wonderful|excellent|good|fun)\b|好|棒|喜欢/i;
+const NEGATIVE = /\b(crash|crashed|clumsy|bad|worst|stuck|boring|broken|too much|hate|awful|poor)\b|差|烂|无聊/i;
+
+/** Few-shot classification ("Label: X" examples, then an open "Label:"): picks a label seen in the examples. */
+function classify(prompt: string): string | null {
+  const open = /\n([^:：\n]{1,24})[:：]\s*$/.exec(prompt);
+  if (!open) return null;
+  const label = open[1]!;
+  const values = [...new Set([...prompt.matchAll(new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[:：] *(.+)$`, 'gm'))].map((v) => v[1]!.trim()))];
+  if (values.length < 2) return null;
+  const item = prompt.slice(0, open.index).split('\n').at(-1) ?? '';
+  const negative = NEGATIVE.test(item) && !POSITIVE.test(item);
+  const pick = values.find((v) => (negative ? /neg|差/i : /pos|好/i).test(v)) ?? values[0]!;
+  return ` ${pick}\n\n`;
+}
+
 export function completionText(prompt: string, variant: number): string {
-  return continueSequence(prompt) ?? ' ' + sentences(hash(prompt) + variant, 6);
+  return continueSequence(prompt) ?? continueList(prompt, variant) ?? classify(prompt) ?? continueDialogue(prompt, variant) ?? ' ' + sentences(hash(prompt) + variant, 6);
 }
 
 export function chatText(lastUser: string, transcriptKey: string, variant: number): string {

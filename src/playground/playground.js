@@ -344,6 +344,7 @@ async function refreshConversations() {
 
 function enterConversation(conversation, messages) {
   state.conversation = conversation;
+  state.conversationUser = $('user-id').value.trim();
   state.transcript = messages;
   setMode('chat');
   $('conversation-banner').hidden = false;
@@ -360,7 +361,7 @@ function leaveConversation() {
   $('conversation-banner').hidden = true;
   $('system').readOnly = false;
   renderAnswer();
-  refreshConversations();
+  return refreshConversations();
 }
 
 async function openConversation(c) {
@@ -402,8 +403,8 @@ async function deleteConversation(c) {
   showError('');
   try {
     await call('DELETE', `/conversations/${encodeURIComponent(c.id)}`);
-    if (state.conversation?.id === c.id) leaveConversation();
-    else refreshConversations();
+    // Wait for the refreshed list, so its status line does not overwrite this one.
+    await (state.conversation?.id === c.id ? leaveConversation() : refreshConversations());
     $('conversations-status').textContent = `Deleted “${c.title || c.id}”.`;
   } catch (error) {
     showError(`Could not delete the conversation: ${error.message}`);
@@ -509,7 +510,8 @@ let userTimer;
 $('user-id').addEventListener('input', () => {
   clearTimeout(userTimer);
   userTimer = setTimeout(() => {
-    if (state.conversation) leaveConversation();
+    // A conversation belongs to the user who opened it: leave it only if the user id now names someone else.
+    if (state.conversation && state.conversationUser !== $('user-id').value.trim()) leaveConversation();
     else refreshConversations();
   }, 400);
 });

@@ -84,17 +84,17 @@ export const chatCompletionRequestSchema = z.object({
 });
 export type ChatCompletionRequest = z.infer<typeof chatCompletionRequestSchema>;
 
-export const chatCompletionSchema = z.object({
+export const chatCompletionSchema = z.looseObject({
   id: z.string(),
   object: z.literal('chat.completion'),
   created: z.number().int(),
   model: z.string(),
   system_fingerprint: z.string().nullable().optional(),
   choices: z.array(
-    z.object({
+    z.looseObject({
       index: z.number().int(),
       finish_reason: finishReasonSchema,
-      message: z.object({
+      message: z.looseObject({
         role: z.literal('assistant'),
         content: z.string().nullable(),
         refusal: z.string().nullable().optional(),
@@ -107,16 +107,16 @@ export const chatCompletionSchema = z.object({
 });
 export type ChatCompletion = z.infer<typeof chatCompletionSchema>;
 
-export const chatCompletionChunkSchema = z.object({
+export const chatCompletionChunkSchema = z.looseObject({
   id: z.string(),
   object: z.literal('chat.completion.chunk'),
   created: z.number().int(),
   model: z.string(),
   system_fingerprint: z.string().nullable().optional(),
   choices: z.array(
-    z.object({
+    z.looseObject({
       index: z.number().int(),
-      delta: z.object({
+      delta: z.looseObject({
         role: z.literal('assistant').optional(),
         content: z.string().nullable().optional(),
         refusal: z.string().nullable().optional(),

@@ -36,12 +36,12 @@ export const completionRequestSchema = z.object({
 });
 export type CompletionRequest = z.infer<typeof completionRequestSchema>;
 
-export const completionSchema = z.object({
+export const completionSchema = z.looseObject({
   id: z.string(),
   object: z.literal('text_completion'),
   created: z.number().int(),
   model: z.string(),
-  choices: z.array(z.object({ index: z.number().int(), text: z.string(), finish_reason: finishReasonSchema, logprobs: z.unknown().nullable().optional() })),
+  choices: z.array(z.looseObject({ index: z.number().int(), text: z.string(), finish_reason: finishReasonSchema, logprobs: z.unknown().nullable().optional() })),
   usage: usageSchema.optional(),
 });
 export type Completion = z.infer<typeof completionSchema>;

@@ -17,10 +17,10 @@ export const embeddingsRequestSchema = z.object({
 });
 export type EmbeddingsRequest = z.infer<typeof embeddingsRequestSchema>;
 
-export const embeddingsResponseSchema = z.object({
+export const embeddingsResponseSchema = z.looseObject({
   object: z.literal('list'),
   model: z.string(),
-  data: z.array(z.object({ object: z.literal('embedding'), index: z.number().int(), embedding: z.union([z.array(z.number()), z.string()]) })),
-  usage: z.object({ prompt_tokens: z.number().int(), total_tokens: z.number().int() }),
+  data: z.array(z.looseObject({ object: z.literal('embedding'), index: z.number().int(), embedding: z.union([z.array(z.number()), z.string()]) })),
+  usage: z.looseObject({ prompt_tokens: z.number().int(), total_tokens: z.number().int() }),
 });
 export type EmbeddingsResponse = z.infer<typeof embeddingsResponseSchema>;
