@@ -34,7 +34,7 @@ for (const [name, route, methods, authLevel] of routes) app.http(name, { route, 
 );
 
 await build({
-  entryPoints: { index: '.build/entry.ts', registry: 'src/functions/registry.ts' },
+  entryPoints: { index: '.build/entry.ts', registry: 'src/functions/registry.ts', 'tokenize-worker': 'src/tokens/tokenize-worker.ts' },
   absWorkingDir: root.pathname,
   outdir: 'dist',
   bundle: true,

@@ -37,9 +37,15 @@ describe('deployment build', () => {
         body: new ReadableStream({ start(c) { c.enqueue(body); c.close(); } }) };
       const context = { error: console.error, log: console.log, warn: console.warn };
       const response = await fn.handler(request, context);
-      console.log(JSON.stringify(response.jsonBody));`;
+      console.log(JSON.stringify(response.jsonBody));
+      // A large input takes the worker thread, bundled as dist/tokenize-worker.js.
+      const big = new TextEncoder().encode(JSON.stringify({ text: 'a'.repeat(70000), count_only: true }));
+      const large = await fn.handler({ ...request, body: new ReadableStream({ start(c) { c.enqueue(big); c.close(); } }) }, context);
+      console.log(JSON.stringify(large.jsonBody));`;
     const output = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' });
-    assert.deepEqual(JSON.parse(output.trim().split('\n').at(-1)!), { encoding: 'cl100k_base', tokens: [83, 1609, 5963, 374, 2294, 0], count: 6 });
+    const lines = output.trim().split('\n');
+    assert.deepEqual(JSON.parse(lines.at(-2)!), { encoding: 'cl100k_base', tokens: [83, 1609, 5963, 374, 2294, 0], count: 6 });
+    assert.deepEqual(JSON.parse(lines.at(-1)!), { encoding: 'cl100k_base', count: 8750 });
   });
 
   it('packages dist/, host.json and package.json only, under 5 MB compressed', () => {

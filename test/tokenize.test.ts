@@ -44,6 +44,16 @@ describe('POST /api/v1/tokenize', () => {
     assert.deepEqual(allowed.json.tokens, [100257]);
   });
 
+  it('tokenizes large inputs (off the main thread) with the same ids', async () => {
+    const { getEncoding } = await import('../src/tokens/encodings.js');
+    const text = 'Grüße, world! '.repeat(6000) + 'a'.repeat(30_000);
+    const res = await postJson(`${stack.url}/v1/tokenize`, { text, encoding: 'o200k_base' });
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.json.tokens, getEncoding('o200k_base').encode(text));
+    const counted = await postJson(`${stack.url}/v1/tokenize`, { text, encoding: 'o200k_base', count_only: true });
+    assert.deepEqual(counted.json, { encoding: 'o200k_base', count: res.json.count });
+  });
+
   it('counts without returning ids when asked', async () => {
     const res = await postJson(`${stack.url}/v1/tokenize`, { text: 'tiktoken is great!', count_only: true });
     assert.deepEqual(res.json, { encoding: 'cl100k_base', count: 6 });

@@ -21,7 +21,7 @@ export const tokenizeFunctions = [
     },
     async handle(request) {
       const body = await readJson(request, tokenizeRequestSchema);
-      return json(200, 'messages' in body ? countMessages(body) : tokenizeText(body));
+      return json(200, 'messages' in body ? countMessages(body) : await tokenizeText(body));
     },
   }),
   defineFunction({

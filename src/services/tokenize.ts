@@ -2,6 +2,7 @@ import { badRequest } from '../http/errors.js';
 import { countChatTokens, type ChatMessageForCount } from '../tokens/chat.js';
 import { getEncoding, resolveEncodingName, type AllowedSpecial, type Encoding, type EncodingName } from '../tokens/encodings.js';
 import { encodingNameForModel, KNOWN_MODEL_PREFIXES } from '../tokens/models.js';
+import { OFF_THREAD_CHARS, tokenizeOffThread } from '../tokens/worker.js';
 
 const DEFAULT_ENCODING: EncodingName = 'cl100k_base';
 
@@ -20,8 +21,13 @@ export function pickEncoding(encoding: string | undefined, model: string | undef
   return getEncoding(DEFAULT_ENCODING);
 }
 
-export function tokenizeText(input: { text: string; encoding?: string; model?: string; allowed_special?: AllowedSpecial; count_only?: boolean }) {
+export async function tokenizeText(input: { text: string; encoding?: string; model?: string; allowed_special?: AllowedSpecial; count_only?: boolean }) {
   const encoding = pickEncoding(input.encoding, input.model);
+  // Large inputs go to a worker so that small requests on this instance keep answering meanwhile.
+  if (input.text.length >= OFF_THREAD_CHARS) {
+    const result = await tokenizeOffThread({ encoding: encoding.name, text: input.text, allowedSpecial: input.allowed_special, countOnly: input.count_only === true });
+    return input.count_only ? { encoding: encoding.name, count: result.count } : { encoding: encoding.name, tokens: result.tokens!, count: result.count };
+  }
   if (input.count_only) return { encoding: encoding.name, count: encoding.count(input.text, input.allowed_special) };
   const tokens = encoding.encode(input.text, input.allowed_special);
   return { encoding: encoding.name, tokens, count: tokens.length };
