@@ -219,3 +219,44 @@ describe('upstream timeout', () => {
     assert.equal((await postJson(`${slow.url}/v1/chat/completions`, { messages: [{ role: 'user', content: 'hi' }] })).status, 200);
   });
 });
+
+describe('an OpenAI-compatible upstream (OPENAI_BASE_URL, e.g. a local Ollama)', () => {
+  let server: import('node:http').Server;
+  let compatible: Stack;
+  const seen: { path: string; auth: string | undefined; body: any }[] = [];
+
+  before(async () => {
+    const { createServer } = await import('node:http');
+    server = createServer((req, res) => {
+      let text = '';
+      req.on('data', (c) => (text += c));
+      req.on('end', () => {
+        seen.push({ path: req.url ?? '', auth: req.headers.authorization, body: JSON.parse(text) });
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ id: 'chatcmpl-x', object: 'chat.completion', created: 1, model: 'llama3', choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: 'Hi from an OpenAI-compatible server.' } }], usage: { prompt_tokens: 3, completion_tokens: 7, total_tokens: 10 } }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    const port = (server.address() as { port: number }).port;
+    compatible = await startStack({
+      name: 'models-openai-compatible',
+      env: { OPENAI_BASE_URL: `http://127.0.0.1:${port}/v1`, OPENAI_API_KEY: 'compat-key', AZURE_OPENAI_CHAT_DEPLOYMENTS: 'llama3' },
+    });
+  });
+  after(async () => {
+    await compatible?.stop();
+    server?.close();
+  });
+
+  it('calls {base}/chat/completions with the deployment as model and a bearer key', async () => {
+    const res = await postJson(`${compatible.url}/v1/chat/completions`, { messages: [{ role: 'user', content: 'hi' }] });
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.json.choices[0].message.content, 'Hi from an OpenAI-compatible server.');
+    assert.equal(seen.length, 1);
+    assert.equal(seen[0]!.path, '/v1/chat/completions');
+    assert.equal(seen[0]!.auth, 'Bearer compat-key');
+    assert.equal(seen[0]!.body.model, 'llama3');
+    const health = await (await fetch(`${compatible.url}/v1/health`)).json();
+    assert.equal(health.upstream.kind, 'openai-compatible');
+  });
+});
