@@ -1,3 +1,6 @@
+// The plain entry: registers the function list eagerly (what `tsc` output or a debugger loads). The deployment
+// build (scripts/build.ts) generates dist/index.js from the same list, registering routes from a table and loading
+// the handlers on the first request, to keep cold starts short.
 import { app } from '@azure/functions';
 import { functions } from './functions/registry.js';
 
