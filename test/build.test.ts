@@ -13,13 +13,13 @@ import { packageFiles } from '../scripts/package.js';
 const root = new URL('../', import.meta.url).pathname;
 
 before(() => {
-  execFileSync(process.execPath, ['--import', 'tsx', 'scripts/build.ts'], { cwd: root, stdio: 'pipe' });
+  execFileSync(process.execPath, ['--import', 'tsx', 'scripts/build.ts'], { cwd: root, stdio: 'pipe', timeout: 120_000 });
 });
 
 describe('deployment build', () => {
   it('registers every function of the registry, with its route and methods, when the Functions worker loads it', () => {
     // Outside a worker, @azure/functions runs in test mode and names each function it would register.
-    const run = spawnSync(process.execPath, ['--enable-source-maps', '-e', "import('./dist/index.js')"], { cwd: root, encoding: 'utf8' });
+    const run = spawnSync(process.execPath, ['--enable-source-maps', '-e', "import('./dist/index.js')"], { cwd: root, encoding: 'utf8', timeout: 60_000 });
     assert.equal(run.status, 0, run.stderr);
     const output = run.stdout + run.stderr;
     const registered = [...output.matchAll(/register function "([^"]+)"/g)].map((m) => m[1]).sort();
@@ -42,7 +42,7 @@ describe('deployment build', () => {
       const big = new TextEncoder().encode(JSON.stringify({ text: 'a'.repeat(70000), count_only: true }));
       const large = await fn.handler({ ...request, body: new ReadableStream({ start(c) { c.enqueue(big); c.close(); } }) }, context);
       console.log(JSON.stringify(large.jsonBody));`;
-    const output = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' });
+    const output = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8', timeout: 60_000 });
     const lines = output.trim().split('\n');
     assert.deepEqual(JSON.parse(lines.at(-2)!), { encoding: 'cl100k_base', tokens: [83, 1609, 5963, 374, 2294, 0], count: 6 });
     assert.deepEqual(JSON.parse(lines.at(-1)!), { encoding: 'cl100k_base', count: 8750 });

@@ -32,10 +32,10 @@ function start(): Worker {
   const w = fromSource
     ? new Worker(`import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(file.href)}); });`, { eval: true })
     : new Worker(file, { execArgv: process.execArgv.filter((arg) => !arg.startsWith('--input-type')) }); // only valid for the main script
-  w.unref(); // an idle worker must not keep the process (or a test) alive
   w.on('message', ({ id, result, error }: { id: number; result?: TokenizeResult; error?: string }) => {
     const job = pending.get(id);
     pending.delete(id);
+    if (pending.size === 0) w.unref();
     if (error) job?.reject(new Error(error));
     else job?.resolve(result!);
   });
@@ -49,6 +49,8 @@ function start(): Worker {
 
 export function tokenizeOffThread(job: TokenizeJob): Promise<TokenizeResult> {
   worker ??= start();
+  // Referenced only while a job is out: an idle worker must not keep the process (or a test) alive.
+  if (pending.size === 0) worker.ref();
   const id = nextId++;
   return new Promise((resolve, reject) => {
     pending.set(id, { resolve, reject });
