@@ -112,7 +112,7 @@ describe('simulator: protocol and faults', () => {
     assert.equal(log.at(-1).bearerToken, 'tok-123');
   });
 
-  it('serves queued faults: 429 with retry headers, 500, content filter', async () => {
+  it('serves queued faults: 429 with retry headers, 500, 503, slow, content filter', async () => {
     await control('/_sim/faults', { kind: '429', retryAfterMs: 1500 });
     const throttled = await fetch(url('gpt-4o-mini'), { method: 'POST', headers: { 'api-key': 'k' }, body });
     assert.equal(throttled.status, 429);
@@ -120,6 +120,12 @@ describe('simulator: protocol and faults', () => {
     assert.equal(throttled.headers.get('retry-after'), '2');
     await control('/_sim/faults', { kind: '500' });
     assert.equal((await fetch(url('gpt-4o-mini'), { method: 'POST', headers: { 'api-key': 'k' }, body })).status, 500);
+    await control('/_sim/faults', { kind: '503' });
+    assert.equal((await fetch(url('gpt-4o-mini'), { method: 'POST', headers: { 'api-key': 'k' }, body })).status, 503);
+    await control('/_sim/faults', { kind: 'slow', delayMs: 300 });
+    const slowStart = performance.now();
+    assert.equal((await fetch(url('gpt-4o-mini'), { method: 'POST', headers: { 'api-key': 'k' }, body })).status, 200);
+    assert.ok(performance.now() - slowStart >= 290, 'the slow fault delays the answer');
     await control('/_sim/faults', { kind: 'content_filter' });
     const filtered = await fetch(url('gpt-4o-mini'), { method: 'POST', headers: { 'api-key': 'k' }, body });
     assert.equal(filtered.status, 400);
