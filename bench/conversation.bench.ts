@@ -19,10 +19,11 @@ Object.assign(process.env, {
 });
 const { startLocalHost } = await import('../dev/host.js');
 const { functions } = await import('../src/functions/registry.js');
-const { ConversationStore, storeStats } = await import('../src/conversations/store.js');
+const { TableConversationStore } = await import('../src/storage/table-conversation-store.js');
+const storeStats = { operations: 0 };
 const host = await startLocalHost({ functions, port: 0, log: false });
 const headers = { 'x-ms-client-principal-id': 'bench-user', 'content-type': 'application/json' };
-const store = new ConversationStore();
+const store = new TableConversationStore(undefined, () => storeStats.operations++);
 
 const sentence = 'The quick brown fox jumps over the lazy dog while the service keeps the history in Table Storage. ';
 const long = sentence.repeat(15); // ~300 tokens

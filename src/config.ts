@@ -45,6 +45,8 @@ export const settingsSchema = z.object({
   CONVERSATIONS_TABLE_NAME: z.string().regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/).default('conversations'),
   /** Overrides the model's context window for conversation trimming (tests, or a smaller budget). */
   CONVERSATION_CONTEXT_TOKENS: positiveInt.optional(),
+  /** Most conversations one user may keep; creating more answers 403 until some are deleted. */
+  CONVERSATIONS_PER_USER: positiveInt.default(1000),
 
   // Caller identity and browser access.
   /** Trust App Service authentication headers (x-ms-client-principal-*). True locally and behind Easy Auth only. */

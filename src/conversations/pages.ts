@@ -1,5 +1,5 @@
-import { badRequest } from '../http/errors.js';
-import { parseMessageId } from './store.js';
+import { badRequest } from '../errors.js';
+import { parseMessageId } from '../storage/conversation-store.js';
 
 /**
  * Which seq range a page of messages covers. Message seqs are dense (1 … count), so every page of either

@@ -4,34 +4,51 @@
  * A failed call or a broken stream stores nothing, so history never holds half a turn.
  */
 import { settings } from '../config.js';
-import { badRequest } from '../http/errors.js';
-import type { SseEvent } from '../http/sse.js';
-import { resolveDeployment, upstream } from '../openai/index.js';
-import type { ChatMessage } from '../schemas/chat.js';
+import { badRequest } from '../errors.js';
+import { resolveDeployment } from '../openai/index.js';
+import type { ChatCompletion, ChatCompletionChunk, ChatMessage } from '../schemas/chat.js';
 import type { PostMessage } from '../schemas/conversations.js';
-import { encodingForDeployment } from '../services/chat.js';
-import { relayStream, startStream } from '../services/model-stream.js';
-import { metered, meteredStream, startMetered } from '../quotas/metered.js';
-import { DEFAULT_ANSWER_RESERVE } from '../quotas/quota.js';
+import { callModel, encodingForDeployment, type CallContext, type ModelAnswer } from '../services/model-call.js';
+import type { ConversationMeta, ConversationStore, StoredMessage } from '../storage/conversation-store.js';
 import { countMessageTokens, REPLY_PRIMING_TOKENS } from '../tokens/chat.js';
 import { contextWindowForModel } from '../tokens/models.js';
-import { ConversationStore, type ConversationMeta, type StoredMessage } from './store.js';
 
-export type TurnResult = { stream: false; body: Record<string, unknown> } | { stream: true; events: AsyncGenerator<SseEvent, void, undefined> };
+/** What a whole (non-streamed) turn answers. */
+export interface TurnBody {
+  id: string;
+  object: 'conversation.turn';
+  conversation_id: string;
+  user_message_id: string;
+  message: { role: 'assistant'; content: string };
+  finish_reason: string | null;
+  usage: ChatCompletion['usage'];
+  history_messages: number;
+}
 
 /** Tokens kept free for the reply when the request does not say `max_tokens`. */
 export function replyReserve(window: number, maxTokens?: number): number {
   return maxTokens ?? Math.min(4096, Math.floor(window / 4));
 }
 
-export async function runTurn(store: ConversationStore, userId: string, conversationId: string, body: PostMessage): Promise<TurnResult> {
-  const meta = await store.get(userId, conversationId);
+export async function runTurn(
+  store: ConversationStore,
+  conversationId: string,
+  body: PostMessage,
+  context: CallContext & { caller: string },
+): Promise<ModelAnswer<TurnBody>> {
+  const meta = await store.get(context.caller, conversationId);
   const deployment = resolveDeployment('chat', meta.model);
   const encoding = encodingForDeployment(deployment);
   const userTokens = countMessageTokens(encoding, { role: 'user', content: body.content });
   const window = settings().CONVERSATION_CONTEXT_TOKENS ?? contextWindowForModel(deployment);
   const budget = window - replyReserve(window, body.max_tokens) - meta.systemTokens - userTokens - REPLY_PRIMING_TOKENS;
-  if (budget < 0) throw badRequest(`The message and system prompt do not fit the model's ${window}-token context window with room for the reply.`, 'content', 'context_length_exceeded');
+  if (budget < 0) {
+    throw badRequest(
+      `The message and system prompt do not fit the model's ${window}-token context window with room for the reply.`,
+      'content',
+      'context_length_exceeded',
+    );
+  }
 
   const history = await store.newestWithin(meta, budget);
   const messages: ChatMessage[] = [
@@ -39,39 +56,49 @@ export async function runTurn(store: ConversationStore, userId: string, conversa
     ...history.map((m) => ({ role: m.role, content: m.content })),
     { role: 'user', content: body.content },
   ];
-  const { content: _content, stream, ...knobs } = body;
-  const request = { ...knobs, messages };
-  const store_ = (reply: string) =>
-    store.appendTurn(meta, { content: body.content, tokens: userTokens }, { content: reply, tokens: countMessageTokens(encoding, { role: 'assistant', content: reply }) });
-
+  const { content: _content, ...knobs } = body;
+  const storeTurn = (reply: string) =>
+    store.appendTurn(
+      meta,
+      { content: body.content, tokens: userTokens },
+      { content: reply, tokens: countMessageTokens(encoding, { role: 'assistant', content: reply }) },
+    );
   const promptTokens = meta.systemTokens + history.reduce((s, m) => s + m.tokens, 0) + userTokens + REPLY_PRIMING_TOKENS;
-  const estimate = promptTokens + (body.max_tokens ?? DEFAULT_ANSWER_RESERVE);
 
-  if (!stream) {
-    const completion = await metered(userId, estimate, () => upstream().chatCompletion(request, { deployment }), (c) => c.usage?.total_tokens);
-    const choice = completion.choices[0];
-    const reply = choice?.message.content ?? '';
-    const [userMessage, assistantMessage] = await store_(reply);
-    return { stream: false, body: turnBody(meta, userMessage, assistantMessage, choice?.finish_reason ?? null, completion.usage, history.length) };
-  }
-
-  const { reservation, started: chunks } = await startMetered(userId, estimate, () =>
-    startStream(upstream().streamChatCompletion({ ...request, stream_options: { include_usage: true } }, { deployment })),
-  );
-  return {
-    stream: true,
-    events: relayStream(chunks, {
+  const answer = await callModel<ChatCompletion, ChatCompletionChunk>(
+    {
+      capability: 'chat',
+      deployment,
+      body: { ...knobs, messages },
+      promptTokens: () => promptTokens,
+      answerLimit: { field: 'max_tokens', value: body.max_tokens },
+      choices: 1,
       includeUsage: true,
-      promptTokens,
       textOf: (choice) => choice.delta.content ?? '',
-      countTokens: (text) => encoding.count(text),
+      parse: true,
       // Stores only when the whole answer arrived; a failure to store (e.g. 409) becomes the stream's error event.
-      accounting: meteredStream(reservation, promptTokens, { onComplete: async (_usage, texts) => void (await store_(texts[0] ?? '')) }),
-    }),
+      onStreamComplete: async (texts) => void (await storeTurn(texts[0] ?? '')),
+    },
+    context,
+  );
+  if (answer.stream) return answer;
+  const completion = answer.body as ChatCompletion;
+  const choice = completion.choices[0];
+  const [userMessage, assistantMessage] = await storeTurn(choice?.message.content ?? '');
+  return {
+    stream: false,
+    body: turnBody(meta, userMessage, assistantMessage, choice?.finish_reason ?? null, completion.usage, history.length),
   };
 }
 
-function turnBody(meta: ConversationMeta, user: StoredMessage, reply: StoredMessage, finishReason: string | null, usage: unknown, historyMessages: number) {
+function turnBody(
+  meta: ConversationMeta,
+  user: StoredMessage,
+  reply: StoredMessage,
+  finishReason: string | null,
+  usage: ChatCompletion['usage'],
+  historyMessages: number,
+): TurnBody {
   return {
     id: reply.id,
     object: 'conversation.turn',

@@ -2,7 +2,7 @@ import { defineFunction } from '../http/handler.js';
 import { readJson } from '../http/request.js';
 import { completionRequestSchema, completionSchema } from '../schemas/completions.js';
 import { createCompletion } from '../services/completions.js';
-import { answerResponse, callContext } from './chat.js';
+import { answerResponse, callContext } from '../http/model-answer.js';
 
 export const completionsFunctions = [
   defineFunction({

@@ -1,12 +1,10 @@
 import type { HttpRequest } from '@azure/functions';
-import { ConversationStore, publicConversation } from '../conversations/store.js';
 import { messagePage } from '../conversations/pages.js';
 import { runTurn } from '../conversations/turn.js';
-import { badRequest } from '../http/errors.js';
 import { defineFunction, json } from '../http/handler.js';
+import { answerResponse, callContext } from '../http/model-answer.js';
 import { requirePrincipal } from '../http/principal.js';
 import { parseWith, queryObject, readJson } from '../http/request.js';
-import { sseResponse } from '../http/sse.js';
 import { resolveDeployment } from '../openai/index.js';
 import {
   conversationListSchema,
@@ -18,11 +16,13 @@ import {
   postMessageSchema,
   turnResponseSchema,
 } from '../schemas/conversations.js';
-import { encodingForDeployment } from '../services/chat.js';
+import { encodingForDeployment } from '../services/model-call.js';
+import { publicConversation, type ConversationStore } from '../storage/conversation-store.js';
+import { TableConversationStore } from '../storage/table-conversation-store.js';
 import { countMessageTokens } from '../tokens/chat.js';
 
 let store: ConversationStore | undefined;
-const conversations = () => (store ??= new ConversationStore());
+const conversations = () => (store ??= new TableConversationStore());
 const idOf = (request: HttpRequest) => request.params.id ?? '';
 
 const list = <T extends { id: string }>(data: T[], hasMore: boolean) => ({
@@ -55,14 +55,8 @@ export const conversationFunctions = [
     async handle(request) {
       const principal = requirePrincipal(request);
       const query = parseWith(listConversationsQuerySchema, queryObject(request));
-      const all = await conversations().list(principal.id);
-      let start = 0;
-      if (query.after) {
-        start = all.findIndex((c) => c.id === query.after) + 1;
-        if (start === 0) throw badRequest(`'after' is not one of your conversations.`, 'after');
-      }
-      const page = all.slice(start, start + query.limit);
-      return json(200, list(page, start + query.limit < all.length));
+      const page = await conversations().list(principal.id, query);
+      return json(200, list(page.data, page.hasMore));
     },
   }),
   defineFunction({
@@ -115,8 +109,7 @@ export const conversationFunctions = [
     async handle(request) {
       const principal = requirePrincipal(request);
       const body = await readJson(request, postMessageSchema);
-      const turn = await runTurn(conversations(), principal.id, idOf(request), body);
-      return turn.stream ? sseResponse(turn.events) : json(200, turn.body);
+      return answerResponse(await runTurn(conversations(), idOf(request), body, { ...callContext(request), caller: principal.id }));
     },
   }),
 ];

@@ -2,7 +2,7 @@ import { defineFunction, json } from '../http/handler.js';
 import { readJson } from '../http/request.js';
 import { embeddingsRequestSchema, embeddingsResponseSchema } from '../schemas/embeddings.js';
 import { createEmbeddings } from '../services/embeddings.js';
-import { callContext } from './chat.js';
+import { callContext } from '../http/model-answer.js';
 
 export const embeddingsFunctions = [
   defineFunction({

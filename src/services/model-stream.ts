@@ -1,4 +1,4 @@
-import { ApiError } from '../http/errors.js';
+import { ApiError } from '../errors.js';
 import type { SseEvent } from '../http/sse.js';
 import type { Usage } from '../schemas/common.js';
 
@@ -28,8 +28,8 @@ export function errorEvent(error: unknown): SseEvent {
 export interface StreamAccounting {
   /** Called once the stream completed, with the usage reported to the caller. */
   onComplete?(usage: Usage, texts: string[]): void | Promise<void>;
-  /** Called instead when the stream failed or the client left before it completed. */
-  onAbandon?(): void | Promise<void>;
+  /** Called instead when the stream failed or the client left before it completed, with what was relayed. */
+  onAbandon?(texts: string[]): void | Promise<void>;
 }
 
 interface Chunk {
@@ -96,6 +96,6 @@ export async function* relayStream<C extends Chunk>(
     yield { data: '[DONE]' };
   } finally {
     // A broken stream, or a client that left (the host cancels the body and this generator returns early).
-    if (!completed) await options.accounting?.onAbandon?.();
+    if (!completed) await options.accounting?.onAbandon?.(texts);
   }
 }

@@ -61,3 +61,23 @@ export function contextWindowForModel(model: string, fallback = 8_192): number {
   const name = model.toLowerCase();
   return CONTEXT_WINDOWS.find(([prefix]) => name.startsWith(prefix))?.[1] ?? fallback;
 }
+
+/** Most tokens a model writes in one answer (its output limit), from the model providers' model pages. */
+const MAX_OUTPUT_TOKENS: [prefix: string, tokens: number][] = [
+  ['gpt-4o', 16_384],
+  ['gpt-4.1', 32_768],
+  ['gpt-5', 128_000],
+  ['o1', 100_000],
+  ['o3', 100_000],
+  ['o4', 100_000],
+  ['gpt-4-turbo', 4_096],
+  ['gpt-4', 4_096],
+  ['gpt-35-turbo', 4_096],
+  ['gpt-3.5-turbo', 4_096],
+];
+
+/** The answer reserved against a quota when a request sets no `max_tokens`. */
+export function maxOutputTokensForModel(model: string, fallback = 4_096): number {
+  const name = model.toLowerCase();
+  return MAX_OUTPUT_TOKENS.find(([prefix]) => name.startsWith(prefix))?.[1] ?? fallback;
+}

@@ -1,0 +1,172 @@
+/**
+ * The one model-call pipeline every answering route shares (chat, completions, conversation turns, and what
+ * comes after them): reserve quota → call the upstream → relay the stream or return the body → settle the quota
+ * to what was really used. Knows nothing of HTTP: the caller's identity and cancellation arrive in a CallContext.
+ */
+import type { SseEvent } from '../http/sse.js';
+import { upstream, type Capability } from '../openai/index.js';
+import { reserveTokens, settleTokens, quotasEnabled, type Reservation } from '../quotas/quota.js';
+import type { Usage } from '../schemas/common.js';
+import { getEncoding, type Encoding } from '../tokens/encodings.js';
+import { encodingNameForModel, maxOutputTokensForModel } from '../tokens/models.js';
+import { relayStream, startStream, type StreamAccounting } from './model-stream.js';
+
+/** An upstream answer relayed as the JSON text it came in (nothing here needed to read it). */
+export class RawJson {
+  constructor(readonly text: string) {}
+}
+
+export type ModelAnswer<T> =
+  | { stream: false; body: T | RawJson }
+  | { stream: true; events: AsyncGenerator<SseEvent, void, undefined> };
+
+/** Who a call is charged to (principal id, or null for the shared anonymous budget), and when to give up. */
+export interface CallContext {
+  caller: string | null;
+  /** Aborted when the caller has gone (where the host can tell); every upstream call of the request ends then. */
+  signal?: AbortSignal;
+}
+
+/** The encoding that counts a deployment's tokens: by its name when that names a model family, else cl100k_base. */
+export function encodingForDeployment(deployment: string): Encoding {
+  return getEncoding(encodingNameForModel(deployment) ?? 'cl100k_base');
+}
+
+interface Choice {
+  index: number;
+}
+interface WholeAnswer {
+  usage?: Usage | null;
+}
+interface Chunk {
+  choices: Choice[];
+  usage?: Usage | null;
+}
+
+export interface ModelCall<C extends Chunk> {
+  capability: Extract<Capability, 'chat' | 'completions'>;
+  deployment: string;
+  /** The upstream request body (no `model`: the deployment names it). */
+  body: Record<string, unknown> & { stream?: boolean | null };
+  /** Prompt tokens, counted only when something needs them (quotas, a stream's usage). */
+  promptTokens: () => number;
+  /** The answer-length field the caller used (`max_completion_tokens` wins over `max_tokens`), per choice. */
+  answerLimit: { field: 'max_tokens' | 'max_completion_tokens'; value: number | undefined };
+  /** Choices produced: `n` × the number of prompts. */
+  choices: number;
+  /** The caller sees a usage chunk at the end of a stream. */
+  includeUsage: boolean;
+  /** Text of one streamed choice delta, for counting what was delivered. */
+  textOf: (choice: C['choices'][number]) => string;
+  /** The whole answer must be parsed (a caller reads it), even where it could be relayed as text. */
+  parse?: boolean;
+  /** Runs once a stream completed, before `[DONE]`; a failure becomes the stream's error event. */
+  onStreamComplete?: (texts: string[], usage: Usage) => Promise<void>;
+}
+
+/**
+ * Reserves the call's worst case against the caller's quota. With `max_tokens` given, it is all or nothing
+ * (429); without, as much as the caller has left up to the model's output limit, and the answer is capped to
+ * it, so no request can spend past the budget.
+ */
+async function reserve<C extends Chunk>(call: ModelCall<C>, context: CallContext): Promise<Reservation | null> {
+  if (!quotasEnabled()) return null;
+  const prompt = call.promptTokens();
+  const perChoice = call.answerLimit.value ?? maxOutputTokensForModel(call.deployment);
+  const wanted = prompt + perChoice * call.choices;
+  const minimum = call.answerLimit.value === undefined ? prompt + call.choices : wanted;
+  const reservation = await reserveTokens(context.caller, wanted, minimum);
+  if (reservation && reservation.reserved < wanted) {
+    call.body[call.answerLimit.field] = Math.max(1, Math.floor((reservation.reserved - prompt) / call.choices));
+  }
+  return reservation;
+}
+
+export async function callModel<T extends WholeAnswer, C extends Chunk>(
+  call: ModelCall<C>,
+  context: CallContext,
+): Promise<ModelAnswer<T>> {
+  const client = upstream();
+  const options = { deployment: call.deployment, signal: context.signal };
+  const stream = call.body.stream === true;
+  // The hot path: nothing to count or read, so the answer is relayed as it came.
+  if (!stream && !call.parse && !quotasEnabled()) {
+    return { stream: false, body: new RawJson(await client.rawJson(call.capability, call.body, options)) };
+  }
+  const reservation = await reserve(call, context);
+  if (!stream) {
+    try {
+      const body = (await (call.capability === 'chat'
+        ? client.chatCompletion(call.body as never, options)
+        : client.completion(call.body as never, options))) as unknown as T;
+      await settleTokens(reservation, body.usage?.total_tokens ?? reservation?.reserved ?? 0);
+      return { stream: false, body };
+    } catch (error) {
+      await settleTokens(reservation, 0);
+      throw error;
+    }
+  }
+  // Always ask the upstream for usage; the caller only sees a usage chunk when it asked for one.
+  const wire = { ...call.body, stream_options: { include_usage: true } };
+  let chunks: AsyncGenerator<C, void, undefined>;
+  try {
+    const upstreamChunks = (call.capability === 'chat'
+      ? client.streamChatCompletion(wire as never, options)
+      : client.streamCompletion(wire as never, options)) as unknown as AsyncGenerator<C, void, undefined>;
+    chunks = await startStream(upstreamChunks);
+  } catch (error) {
+    await settleTokens(reservation, 0);
+    throw error;
+  }
+  const encoding = encodingForDeployment(call.deployment);
+  const promptTokens = call.promptTokens();
+  return {
+    stream: true,
+    events: relayStream<C>(chunks, {
+      includeUsage: call.includeUsage,
+      promptTokens,
+      textOf: call.textOf,
+      countTokens: (text) => encoding.count(text),
+      accounting: streamAccounting(reservation, promptTokens, encoding, call.onStreamComplete),
+    }),
+  };
+}
+
+/**
+ * Settles a streamed answer: to the counted usage when it completes; when it breaks or the client leaves, to
+ * the prompt plus every token already delivered (dropping a stream must not make its answer free).
+ */
+function streamAccounting(
+  reservation: Reservation | null,
+  promptTokens: number,
+  encoding: Encoding,
+  onComplete?: (texts: string[], usage: Usage) => Promise<void>,
+): StreamAccounting {
+  return {
+    async onComplete(usage, texts) {
+      await settleTokens(reservation, usage.total_tokens);
+      await onComplete?.(texts, usage);
+    },
+    async onAbandon(texts) {
+      const delivered = texts.reduce((sum, text) => sum + (text ? encoding.count(text) : 0), 0);
+      await settleTokens(reservation, promptTokens + delivered);
+    },
+  };
+}
+
+/** A call outside the chat/completions shape (embeddings): reserved at its estimate, settled to its usage. */
+export async function callMetered<T extends WholeAnswer>(
+  context: CallContext,
+  estimate: number,
+  call: () => Promise<T>,
+): Promise<T> {
+  const reservation = await reserveTokens(context.caller, estimate);
+  try {
+    const result = await call();
+    await settleTokens(reservation, result.usage?.total_tokens ?? estimate);
+    return result;
+  } catch (error) {
+    await settleTokens(reservation, 0);
+    throw error;
+  }
+}

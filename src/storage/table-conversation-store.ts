@@ -1,0 +1,324 @@
+/**
+ * Conversations in Azure Table Storage.
+ *
+ * Keys: a conversation's rows share one partition, `c_<conversation id>`, so that a turn's user message,
+ * assistant reply and the conversation's metadata update commit in one entity-group transaction:
+ *   - RowKey `meta`: owner, model, system prompt, title, and `seq`, the number of stored messages.
+ *     Every turn updates it under its ETag, so two concurrent turns cannot both commit (the loser gets 409);
+ *     a delete first marks it `deleted` under its ETag, so a turn racing a delete either lands first or fails.
+ *   - RowKey `m_<seq, 10 digits>`: message `seq` (1, 2, 3 … dense, no gaps): role, content, token count.
+ * Because seq is dense and known from `meta`, "the newest N messages" and every page of the list are
+ * RowKey range queries with computed bounds: no scan of the whole history, whatever its length.
+ * The caller's conversations are indexed in `u_<owner key>`: one row per conversation keyed newest first
+ * (`i_<inverted created time>_<id>`), and a `count` row that caps how many a user keeps.
+ */
+import { randomBytes } from 'node:crypto';
+import type { TableClient, TransactionAction } from '@azure/data-tables';
+import { settings } from '../config.js';
+import { ApiError, conflict, notFound } from '../errors.js';
+import {
+  CONVERSATION_ID,
+  messageId,
+  publicConversation,
+  type Conversation,
+  type ConversationMeta,
+  type ConversationPage,
+  type ConversationStore,
+  type NewConversation,
+  type StoredMessage,
+} from './conversation-store.js';
+import { ownerKey } from './keys.js';
+import { mapBounded, markStoreUp, partitionFilter, rowRangeFilter, statusOf, storeCall, storeError, tableClient } from './table.js';
+import { packText, unpackText } from './text-chunks.js';
+
+const META = 'meta';
+const COUNT = 'count';
+const rowKey = (seq: number) => `m_${String(seq).padStart(10, '0')}`;
+const partition = (conversationId: string) => `c_${conversationId}`;
+const userPartition = (userId: string) => `u_${ownerKey(userId)}`;
+/** Newest first in RowKey order: seconds counted down from a far future. */
+const indexKey = (createdAt: number, id: string) => `i_${String(9_999_999_999 - createdAt).padStart(10, '0')}_${id}`;
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+function toMessage(entity: Record<string, unknown>): StoredMessage {
+  const seq = Number(String(entity.rowKey).slice(2));
+  return {
+    id: messageId(seq),
+    object: 'conversation.message',
+    seq,
+    role: entity.role as 'user' | 'assistant',
+    content: unpackText('content', entity),
+    tokens: Number(entity.tokens),
+    created_at: Number(entity.createdAt),
+  };
+}
+
+function toMeta(id: string, entity: Record<string, unknown>): ConversationMeta {
+  return {
+    id,
+    object: 'conversation',
+    created_at: Number(entity.createdAt),
+    title: (entity.title as string | undefined) || null,
+    model: String(entity.model),
+    system: Number(entity.systemParts ?? 0) > 0 ? unpackText('system', entity) : null,
+    message_count: Number(entity.seq ?? 0),
+    ownerKey: String(entity.owner),
+    systemTokens: Number(entity.systemTokens ?? 0),
+    etag: String(entity.etag),
+  };
+}
+
+const missing = (id: string) => notFound(`No conversation '${id.slice(0, 64)}'.`, 'conversation_not_found');
+
+export class TableConversationStore implements ConversationStore {
+  constructor(
+    private readonly tableName = settings().CONVERSATIONS_TABLE_NAME,
+    /** Called once per storage round trip (the benchmark counts them). */
+    private readonly onOperation: () => void = () => undefined,
+  ) {}
+
+  private async run<T>(operation: (table: TableClient) => Promise<T>): Promise<T> {
+    const table = await tableClient(this.tableName);
+    this.onOperation();
+    return storeCall(() => operation(table));
+  }
+
+  async create(userId: string, input: NewConversation): Promise<Conversation> {
+    const id = `conv_${randomBytes(18).toString('base64url')}`;
+    const createdAt = nowSeconds();
+    const meta = {
+      partitionKey: partition(id),
+      rowKey: META,
+      owner: ownerKey(userId),
+      model: input.model,
+      title: input.title ?? '',
+      createdAt,
+      seq: 0,
+      systemTokens: input.systemTokens,
+      ...packText('system', input.system ?? ''),
+    };
+    await this.run((t) => t.createEntity(meta));
+    // The index row makes it listable; written second, so a listed conversation always exists. It commits with
+    // the user's count, so the cap holds under concurrent creates.
+    const index = { rowKey: indexKey(createdAt, id), createdAt, title: input.title ?? '', model: input.model };
+    try {
+      await this.updateCount(userId, +1, [index]);
+    } catch (error) {
+      await this.run((t) => t.deleteEntity(partition(id), META)).catch(() => undefined);
+      throw error;
+    }
+    return {
+      id,
+      object: 'conversation',
+      created_at: createdAt,
+      title: input.title ?? null,
+      model: input.model,
+      system: input.system ?? null,
+      message_count: 0,
+    };
+  }
+
+  /** Moves the user's conversation count by `delta` under its ETag, in one transaction with index rows. */
+  private async updateCount(
+    userId: string,
+    delta: 1 | -1,
+    index: { rowKey: string; [key: string]: unknown }[],
+  ): Promise<void> {
+    const pk = userPartition(userId);
+    const limit = settings().CONVERSATIONS_PER_USER;
+    for (let attempt = 0; attempt < 20; attempt++) {
+      let count = 0;
+      let etag: string | undefined;
+      const table = await tableClient(this.tableName);
+      try {
+        this.onOperation();
+        const row = await table.getEntity<{ conversations: number }>(pk, COUNT);
+        count = Number(row.conversations);
+        etag = row.etag;
+      } catch (error) {
+        if (statusOf(error) !== 404) throw storeError(error);
+      }
+      if (delta > 0 && count >= limit) {
+        throw new ApiError(
+          403,
+          'invalid_request_error',
+          `You have ${count} conversations, the most allowed (${limit}); delete some to start another.`,
+          null,
+          'conversation_limit_reached',
+        );
+      }
+      const next = { partitionKey: pk, rowKey: COUNT, conversations: Math.max(0, count + delta) };
+      const actions: TransactionAction[] = [
+        etag ? ['update', next, 'Merge', { etag }] : ['create', next],
+        ...index.map((row): TransactionAction =>
+          delta > 0 ? ['create', { partitionKey: pk, ...row }] : ['delete', { partitionKey: pk, rowKey: row.rowKey }],
+        ),
+      ];
+      try {
+        this.onOperation();
+        await table.submitTransaction(actions);
+        return;
+      } catch (error) {
+        const status = statusOf(error);
+        if (status === 412 || status === 409) continue; // another create or delete moved the count first
+        if (status === 404 && delta < 0 && index.length > 0) {
+          index = []; // the index row is already gone: still move the count
+          continue;
+        }
+        throw storeError(error);
+      }
+    }
+    throw conflict('Too many concurrent changes to your conversations; retry.', 'conversation_busy');
+  }
+
+  async get(userId: string, id: string): Promise<ConversationMeta> {
+    if (!CONVERSATION_ID.test(id)) throw missing(id);
+    const table = await tableClient(this.tableName);
+    let entity: Record<string, unknown>;
+    try {
+      this.onOperation();
+      entity = await table.getEntity(partition(id), META);
+      markStoreUp();
+    } catch (error) {
+      if (statusOf(error) === 404) throw missing(id);
+      throw storeError(error);
+    }
+    const meta = toMeta(id, entity);
+    if (entity.deleted === true || meta.ownerKey !== ownerKey(userId)) throw missing(id);
+    return meta;
+  }
+
+  async list(userId: string, page: { limit: number; after?: string }): Promise<ConversationPage> {
+    const pk = userPartition(userId);
+    let from = 'i_';
+    if (page.after !== undefined) {
+      const after = await this.get(userId, page.after).catch((error: unknown) => {
+        if (error instanceof ApiError && error.status === 404) return undefined;
+        throw error;
+      });
+      if (!after) throw new ApiError(400, 'invalid_request_error', `'after' is not one of your conversations.`, 'after');
+      from = `${indexKey(after.created_at, after.id)}\u0000`;
+    }
+    const filter = await rowRangeFilter(pk, from, 'i_~');
+    const ids = await this.run(async (t) => {
+      const pages = t.listEntities({ queryOptions: { filter, select: ['RowKey'] } }).byPage({ maxPageSize: page.limit + 1 });
+      const rows: string[] = [];
+      for await (const batch of pages) {
+        for (const row of batch) rows.push(String(row.rowKey).slice(13));
+        if (rows.length > page.limit) break;
+      }
+      return rows;
+    });
+    const shown = ids.slice(0, page.limit);
+    // At most `limit` reads, a few at a time: the page's cost follows its size, not the user's history.
+    const metas = await mapBounded(shown, 8, (id) => this.get(userId, id).catch(() => undefined));
+    return {
+      data: metas.filter((m): m is ConversationMeta => m !== undefined).map(publicConversation),
+      hasMore: ids.length > page.limit,
+    };
+  }
+
+  async range(conversationId: string, from: number, to: number): Promise<StoredMessage[]> {
+    if (to < from) return [];
+    const filter = await rowRangeFilter(partition(conversationId), rowKey(Math.max(1, from)), rowKey(to));
+    return this.run(async (t) => {
+      const out: StoredMessage[] = [];
+      for await (const row of t.listEntities({ queryOptions: { filter } })) out.push(toMessage(row));
+      return out;
+    });
+  }
+
+  async newestWithin(meta: ConversationMeta, budget: number, pageSize = 32): Promise<StoredMessage[]> {
+    const kept: StoredMessage[] = [];
+    let used = 0;
+    for (let to = meta.message_count; to >= 1; to -= pageSize) {
+      const page = await this.range(meta.id, Math.max(1, to - pageSize + 1), to);
+      for (let i = page.length - 1; i >= 0; i--) {
+        const message = page[i]!;
+        if (used + message.tokens > budget) return kept.reverse();
+        used += message.tokens;
+        kept.push(message);
+      }
+    }
+    return kept.reverse();
+  }
+
+  async appendTurn(
+    meta: ConversationMeta,
+    user: { content: string; tokens: number },
+    assistant: { content: string; tokens: number },
+  ): Promise<[StoredMessage, StoredMessage]> {
+    const pk = partition(meta.id);
+    const createdAt = nowSeconds();
+    const userSeq = meta.message_count + 1;
+    const replySeq = meta.message_count + 2;
+    const message = (seq: number, role: 'user' | 'assistant', m: { content: string; tokens: number }) => ({
+      partitionKey: pk,
+      rowKey: rowKey(seq),
+      role,
+      tokens: m.tokens,
+      createdAt,
+      ...packText('content', m.content),
+    });
+    const actions: TransactionAction[] = [
+      ['update', { partitionKey: pk, rowKey: META, seq: replySeq, updatedAt: createdAt }, 'Merge', { etag: meta.etag }],
+      ['create', message(userSeq, 'user', user)],
+      ['create', message(replySeq, 'assistant', assistant)],
+    ];
+    const table = await tableClient(this.tableName);
+    try {
+      this.onOperation();
+      await table.submitTransaction(actions);
+    } catch (error) {
+      const status = statusOf(error);
+      if (status === 412 || status === 409 || status === 404) {
+        // Lost a race: to a delete (the conversation is gone or going) → 404; to another turn → 409.
+        const now = await this.run((t) => t.getEntity(pk, META)).catch(() => undefined);
+        if (!now || now.deleted === true) throw missing(meta.id);
+        throw conflict('Another turn on this conversation was stored first; nothing was stored for this one. Retry.', 'conversation_busy');
+      }
+      throw storeError(error);
+    }
+    const stored = (seq: number, role: 'user' | 'assistant', m: { content: string; tokens: number }): StoredMessage => ({
+      id: messageId(seq),
+      object: 'conversation.message',
+      seq,
+      role,
+      content: m.content,
+      tokens: m.tokens,
+      created_at: createdAt,
+    });
+    return [stored(userSeq, 'user', user), stored(replySeq, 'assistant', assistant)];
+  }
+
+  async delete(userId: string, meta: ConversationMeta): Promise<void> {
+    const pk = partition(meta.id);
+    // First mark it deleted under the ETag the caller read: from then on every turn's transaction fails (its
+    // ETag is stale) and reads answer 404. A turn that committed first moved the ETag: read again and retry.
+    let current = meta;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await tableClient(this.tableName).then((t) => {
+          this.onOperation();
+          return t.updateEntity({ partitionKey: pk, rowKey: META, deleted: true }, 'Merge', { etag: current.etag });
+        });
+        break;
+      } catch (error) {
+        if (statusOf(error) !== 412 || attempt >= 10) throw storeError(error);
+        current = await this.get(userId, meta.id);
+      }
+    }
+    const filter = await partitionFilter(pk);
+    const keys = await this.run(async (t) => {
+      const rows: string[] = [];
+      for await (const row of t.listEntities({ queryOptions: { filter, select: ['RowKey'] } })) rows.push(String(row.rowKey));
+      return rows;
+    });
+    const ordered = [...keys.filter((k) => k !== META), ...keys.filter((k) => k === META)];
+    for (let i = 0; i < ordered.length; i += 100) {
+      const batch: TransactionAction[] = ordered.slice(i, i + 100).map((rk) => ['delete', { partitionKey: pk, rowKey: rk }]);
+      await this.run((t) => t.submitTransaction(batch));
+    }
+    await this.updateCount(userId, -1, [{ rowKey: indexKey(meta.created_at, meta.id) }]);
+  }
+}
