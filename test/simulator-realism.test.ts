@@ -30,17 +30,25 @@ const weather = {
   additionalProperties: false,
 };
 const tools: ChatCompletionFunctionTool[] = [
-  { type: 'function', function: { name: 'get_weather', description: 'Current weather for a city', parameters: weather, strict: true } },
+  {
+    type: 'function',
+    function: { name: 'get_weather', description: 'Current weather for a city', parameters: weather, strict: true },
+  },
   {
     type: 'function',
     function: {
       name: 'get_time',
       description: 'Local time in a timezone',
-      parameters: { type: 'object', properties: { timezone: { type: 'string' }, hours_ahead: { type: 'integer', minimum: 0, maximum: 48 } }, required: ['timezone'] },
+      parameters: {
+        type: 'object',
+        properties: { timezone: { type: 'string' }, hours_ahead: { type: 'integer', minimum: 0, maximum: 48 } },
+        required: ['timezone'],
+      },
     },
   },
 ];
-const parametersOf = (name: string) => (tools.find((t) => t.function.name === name)!.function.parameters ?? {}) as Record<string, unknown>;
+const parametersOf = (name: string) =>
+  (tools.find((t) => t.function.name === name)!.function.parameters ?? {}) as Record<string, unknown>;
 
 /** A schema in OpenAI's strict subset with $defs/$ref, anyOf, nullable, enums, nested arrays. */
 const recipeSchema = {
@@ -58,18 +66,42 @@ const recipeSchema = {
   $defs: {
     step: {
       type: 'object',
-      properties: { text: { type: 'string' }, minutes: { type: 'number' }, substeps: { type: 'array', items: { $ref: '#/$defs/step' } } },
+      properties: {
+        text: { type: 'string' },
+        minutes: { type: 'number' },
+        substeps: { type: 'array', items: { $ref: '#/$defs/step' } },
+      },
       required: ['text', 'minutes', 'substeps'],
       additionalProperties: false,
     },
-    link: { type: 'object', properties: { url: { type: 'string' }, trusted: { type: 'boolean' } }, required: ['url', 'trusted'], additionalProperties: false },
+    link: {
+      type: 'object',
+      properties: { url: { type: 'string' }, trusted: { type: 'boolean' } },
+      required: ['url', 'trusted'],
+      additionalProperties: false,
+    },
   },
 };
 
 /** Keys whose value the 2024-10-21 spec allows to be null; any other null (e.g. a string-typed key) is a defect. */
-const NULLABLE = new Set(['content', 'refusal', 'logprobs', 'finish_reason', 'usage', 'bytes', 'token_logprobs', 'top_logprobs', 'function_call', 'notes', 'source']);
+const NULLABLE = new Set([
+  'content',
+  'refusal',
+  'logprobs',
+  'finish_reason',
+  'usage',
+  'bytes',
+  'token_logprobs',
+  'top_logprobs',
+  'function_call',
+  'notes',
+  'source',
+]);
 function assertNoStrayNull(value: unknown, path = '$') {
-  if (Array.isArray(value)) return value.forEach((v, i) => (v === null ? assert.ok(/logprobs$/.test(path), `${path}[${i}] is null`) : assertNoStrayNull(v, `${path}[${i}]`)));
+  if (Array.isArray(value))
+    return value.forEach((v, i) =>
+      v === null ? assert.ok(/logprobs$/.test(path), `${path}[${i}] is null`) : assertNoStrayNull(v, `${path}[${i}]`),
+    );
   if (typeof value !== 'object' || value === null) return;
   for (const [key, v] of Object.entries(value)) {
     if (v === null) assert.ok(NULLABLE.has(key), `${path}.${key} is null where the spec does not allow it`);
@@ -79,9 +111,20 @@ function assertNoStrayNull(value: unknown, path = '$') {
 
 describe('simulator alone, through AzureOpenAI', () => {
   let sim: Simulator;
-  const client = (deployment?: string) => new AzureOpenAI({ endpoint: sim.url, apiKey: 'k', apiVersion: '2024-10-21', maxRetries: 0, ...(deployment ? { deployment } : {}) });
+  const client = (deployment?: string) =>
+    new AzureOpenAI({
+      endpoint: sim.url,
+      apiKey: 'k',
+      apiVersion: '2024-10-21',
+      maxRetries: 0,
+      ...(deployment ? { deployment } : {}),
+    });
   const raw = (path: string, body?: unknown) =>
-    fetch(`${sim.url}${path}`, { method: body === undefined ? 'GET' : 'POST', headers: { 'api-key': 'k' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    fetch(`${sim.url}${path}`, {
+      method: body === undefined ? 'GET' : 'POST',
+      headers: { 'api-key': 'k' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
   before(async () => {
     sim = await startSimulator();
   });
@@ -97,44 +140,81 @@ describe('simulator alone, through AzureOpenAI', () => {
     assert.equal(choice.finish_reason, 'tool_calls');
     assert.equal(choice.message.content, null);
     const calls = choice.message.tool_calls!.filter((c) => c.type === 'function');
-    assert.deepEqual(calls.map((c) => c.function.name), ['get_weather', 'get_time']);
+    assert.deepEqual(
+      calls.map((c) => c.function.name),
+      ['get_weather', 'get_time'],
+    );
     for (const call of calls) {
       assert.match(call.id, /^call_[A-Za-z0-9]{24}$/);
       assertValid(parametersOf(call.function.name), JSON.parse(call.function.arguments));
     }
-    assert.equal(JSON.parse(calls[0]!.function.arguments).city, 'Paris', 'the string is drawn from the user\'s words');
+    assert.equal(JSON.parse(calls[0]!.function.arguments).city, 'Paris', "the string is drawn from the user's words");
     assertNoStrayNull(res);
   });
 
   it('parallel_tool_calls false makes one call; no mention answers in text; none never calls', async () => {
     const one = await client('gpt-4o-mini').chat.completions.create({
-      model: '', messages: [{ role: 'user', content: 'Weather and time in Oslo?' }], tools, parallel_tool_calls: false,
+      model: '',
+      messages: [{ role: 'user', content: 'Weather and time in Oslo?' }],
+      tools,
+      parallel_tool_calls: false,
     });
     assert.equal(one.choices[0]!.message.tool_calls!.length, 1);
-    const text = await client('gpt-4o-mini').chat.completions.create({ model: '', messages: [{ role: 'user', content: 'Knock knock.' }], tools });
+    const text = await client('gpt-4o-mini').chat.completions.create({
+      model: '',
+      messages: [{ role: 'user', content: 'Knock knock.' }],
+      tools,
+    });
     assert.equal(text.choices[0]!.finish_reason, 'stop');
     assert.equal(text.choices[0]!.message.content, "Who's there?");
-    const none = await client('gpt-4o-mini').chat.completions.create({ model: '', messages: [{ role: 'user', content: 'Weather in Oslo?' }], tools, tool_choice: 'none' });
+    const none = await client('gpt-4o-mini').chat.completions.create({
+      model: '',
+      messages: [{ role: 'user', content: 'Weather in Oslo?' }],
+      tools,
+      tool_choice: 'none',
+    });
     assert.equal(none.choices[0]!.finish_reason, 'stop');
   });
 
   it('required and named tool_choice always call; the same request gives the same arguments', async () => {
     const messages: ChatCompletionMessageParam[] = [{ role: 'user', content: 'Hello there' }];
-    const required = await client('gpt-4o').chat.completions.create({ model: '', messages, tools, tool_choice: 'required' });
-    assert.equal(required.choices[0]!.message.tool_calls![0]!.type === 'function' && required.choices[0]!.message.tool_calls![0]!.function.name, 'get_weather');
-    const named = () => client('gpt-4o').chat.completions.create({ model: '', messages, tools, tool_choice: { type: 'function', function: { name: 'get_time' } } });
+    const required = await client('gpt-4o').chat.completions.create({
+      model: '',
+      messages,
+      tools,
+      tool_choice: 'required',
+    });
+    assert.equal(
+      required.choices[0]!.message.tool_calls![0]!.type === 'function' &&
+        required.choices[0]!.message.tool_calls![0]!.function.name,
+      'get_weather',
+    );
+    const named = () =>
+      client('gpt-4o').chat.completions.create({
+        model: '',
+        messages,
+        tools,
+        tool_choice: { type: 'function', function: { name: 'get_time' } },
+      });
     const [a, b] = [await named(), await named()];
     const call = a.choices[0]!.message.tool_calls![0]!;
     assert.ok(call.type === 'function' && call.function.name === 'get_time');
     assert.deepEqual(a.choices[0]!.message.tool_calls, b.choices[0]!.message.tool_calls);
-    const unknown = await raw('/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21', { messages, tools, tool_choice: { type: 'function', function: { name: 'nope' } } });
+    const unknown = await raw('/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21', {
+      messages,
+      tools,
+      tool_choice: { type: 'function', function: { name: 'nope' } },
+    });
     assert.equal(unknown.status, 400);
     assert.equal(((await unknown.json()) as any).error.param, 'tool_choice');
   });
 
   it('streams tool calls as Azure does: index, id, type and name first, then argument fragments', async () => {
     const stream = await client('gpt-4o-mini').chat.completions.create({
-      model: '', messages: [{ role: 'user', content: 'What is the weather in Lisbon and the time?' }], tools, stream: true,
+      model: '',
+      messages: [{ role: 'user', content: 'What is the weather in Lisbon and the time?' }],
+      tools,
+      stream: true,
     });
     const calls: { id?: string; name?: string; args: string }[] = [];
     let finish: string | null = null;
@@ -144,7 +224,10 @@ describe('simulator alone, through AzureOpenAI', () => {
       finish = choice.finish_reason ?? finish;
       for (const delta of choice.delta.tool_calls ?? []) {
         if (!calls[delta.index]) {
-          assert.ok(delta.id && delta.type === 'function' && delta.function?.name, 'the first delta of a call names it');
+          assert.ok(
+            delta.id && delta.type === 'function' && delta.function?.name,
+            'the first delta of a call names it',
+          );
           calls[delta.index] = { id: delta.id, name: delta.function!.name, args: delta.function!.arguments ?? '' };
         } else {
           assert.equal(delta.id, undefined);
@@ -153,7 +236,10 @@ describe('simulator alone, through AzureOpenAI', () => {
       }
     }
     assert.equal(finish, 'tool_calls');
-    assert.deepEqual(calls.map((c) => c.name), ['get_weather', 'get_time']);
+    assert.deepEqual(
+      calls.map((c) => c.name),
+      ['get_weather', 'get_time'],
+    );
     for (const call of calls) assertValid(parametersOf(call.name!), JSON.parse(call.args));
   });
 
@@ -163,7 +249,17 @@ describe('simulator alone, through AzureOpenAI', () => {
       tools,
       messages: [
         { role: 'user', content: 'Weather in Rome?' },
-        { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Rome","unit":"celsius"}' } }] },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [
+            {
+              id: 'call_1',
+              type: 'function',
+              function: { name: 'get_weather', arguments: '{"city":"Rome","unit":"celsius"}' },
+            },
+          ],
+        },
         { role: 'tool', tool_call_id: 'call_1', content: '{"temperature":21,"sky":"clear"}' },
       ],
     });
@@ -197,19 +293,30 @@ describe('simulator alone, through AzureOpenAI', () => {
     assert.equal(recipe.servings, 4);
     const loose = { type: 'object', properties: { a: { type: 'string' } } };
     await assert.rejects(
-      client('gpt-4o').chat.completions.create({ model: '', messages: [{ role: 'user', content: 'x' }], response_format: { type: 'json_schema', json_schema: { name: 'loose', strict: true, schema: loose } } }),
-      (error: any) => error.status === 400 && error.param === 'response_format' && /additionalProperties/.test(error.message),
+      client('gpt-4o').chat.completions.create({
+        model: '',
+        messages: [{ role: 'user', content: 'x' }],
+        response_format: { type: 'json_schema', json_schema: { name: 'loose', strict: true, schema: loose } },
+      }),
+      (error: any) =>
+        error.status === 400 && error.param === 'response_format' && /additionalProperties/.test(error.message),
     );
   });
 
   it('json_object gives a JSON object, and needs the word JSON in the messages as on Azure', async () => {
     const res = await client('gpt-4o-mini').chat.completions.create({
-      model: '', messages: [{ role: 'user', content: 'Describe a cat as JSON.' }], response_format: { type: 'json_object' },
+      model: '',
+      messages: [{ role: 'user', content: 'Describe a cat as JSON.' }],
+      response_format: { type: 'json_object' },
     });
     const parsed = JSON.parse(res.choices[0]!.message.content!);
     assert.ok(parsed && typeof parsed === 'object' && !Array.isArray(parsed));
     await assert.rejects(
-      client('gpt-4o-mini').chat.completions.create({ model: '', messages: [{ role: 'user', content: 'Describe a cat.' }], response_format: { type: 'json_object' } }),
+      client('gpt-4o-mini').chat.completions.create({
+        model: '',
+        messages: [{ role: 'user', content: 'Describe a cat.' }],
+        response_format: { type: 'json_object' },
+      }),
       (error: any) => error.status === 400 && error.param === 'messages',
     );
   });
@@ -221,7 +328,11 @@ describe('simulator alone, through AzureOpenAI', () => {
       top_logprobs: 3,
       messages: [
         { role: 'user', content: '天气?' },
-        { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{}' } }] },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{}' } }],
+        },
         { role: 'tool', tool_call_id: 'call_1', content: '晴天 22°C' },
       ],
     });
@@ -233,17 +344,31 @@ describe('simulator alone, through AzureOpenAI', () => {
       assert.ok(e.logprob <= 0);
       assert.ok(e.top_logprobs.length >= 1 && e.top_logprobs.length <= 3);
       assert.equal(e.top_logprobs[0]!.token, e.token);
-      for (let i = 1; i < e.top_logprobs.length; i++) assert.ok(e.top_logprobs[i]!.logprob <= e.top_logprobs[i - 1]!.logprob);
+      for (let i = 1; i < e.top_logprobs.length; i++)
+        assert.ok(e.top_logprobs[i]!.logprob <= e.top_logprobs[i - 1]!.logprob);
       if (!e.token.startsWith('\\x')) assert.deepEqual(e.bytes, [...Buffer.from(e.token)]);
     }
-    assert.ok(entries.some((e) => e.token.startsWith('\\x')), 'a token holding part of a character shows its bytes');
-    const bad = await raw('/openai/deployments/gpt-4o-mini/chat/completions?api-version=2024-10-21', { messages: [{ role: 'user', content: 'hi' }], top_logprobs: 2 });
+    assert.ok(
+      entries.some((e) => e.token.startsWith('\\x')),
+      'a token holding part of a character shows its bytes',
+    );
+    const bad = await raw('/openai/deployments/gpt-4o-mini/chat/completions?api-version=2024-10-21', {
+      messages: [{ role: 'user', content: 'hi' }],
+      top_logprobs: 2,
+    });
     assert.equal(bad.status, 400);
   });
 
   it('completions honour logprobs, echo and suffix', async () => {
     const c = client('gpt-35-turbo-instruct');
-    const res = await c.completions.create({ model: '', prompt: 'Once upon a time', max_tokens: 8, logprobs: 2, echo: true, temperature: 0 });
+    const res = await c.completions.create({
+      model: '',
+      prompt: 'Once upon a time',
+      max_tokens: 8,
+      logprobs: 2,
+      echo: true,
+      temperature: 0,
+    });
     const choice = res.choices[0]!;
     assert.ok(choice.text.startsWith('Once upon a time'));
     const lp = choice.logprobs!;
@@ -254,14 +379,23 @@ describe('simulator alone, through AzureOpenAI', () => {
     assert.deepEqual(lp.text_offset!.slice(0, 2), [0, 'Once'.length]);
     assert.equal(res.usage!.completion_tokens, 8);
     const plain = await c.completions.create({ model: '', prompt: 'Once upon a time', max_tokens: 8, temperature: 0 });
-    const withSuffix = await c.completions.create({ model: '', prompt: 'Once upon a time', suffix: ' The end.', max_tokens: 8, temperature: 0 });
+    const withSuffix = await c.completions.create({
+      model: '',
+      prompt: 'Once upon a time',
+      suffix: ' The end.',
+      max_tokens: 8,
+      temperature: 0,
+    });
     assert.equal(choice.text, 'Once upon a time' + plain.choices[0]!.text);
     assert.notEqual(withSuffix.choices[0]!.text, plain.choices[0]!.text, 'the insertion depends on the suffix');
     assert.ok(!withSuffix.choices[0]!.text.includes('The end.'));
   });
 
   it('prompt plus max_tokens over the window is context_length_exceeded; windows are set per deployment', async () => {
-    const over = await raw('/openai/deployments/gpt-4/chat/completions?api-version=2024-10-21', { messages: [{ role: 'user', content: 'hi' }], max_tokens: 9000 });
+    const over = await raw('/openai/deployments/gpt-4/chat/completions?api-version=2024-10-21', {
+      messages: [{ role: 'user', content: 'hi' }],
+      max_tokens: 9000,
+    });
     assert.equal(over.status, 400);
     const body = (await over.json()) as any;
     assert.deepEqual(Object.keys(body.error).sort(), ['code', 'message', 'param', 'type']);
@@ -271,8 +405,19 @@ describe('simulator alone, through AzureOpenAI', () => {
     await raw('/_sim/context-window', { deployment: 'gpt-4o-mini', tokens: 20 });
     try {
       const long = 'Tell me everything about the history of the printing press in Europe, please.';
-      await assert.rejects(client('gpt-4o-mini').chat.completions.create({ model: '', messages: [{ role: 'user', content: long }] }), (e: any) => e.status === 400 && e.code === 'context_length_exceeded');
-      assert.equal((await client('gpt-4o-mini').chat.completions.create({ model: '', messages: [{ role: 'user', content: 'hi' }] })).choices.length, 1);
+      await assert.rejects(
+        client('gpt-4o-mini').chat.completions.create({ model: '', messages: [{ role: 'user', content: long }] }),
+        (e: any) => e.status === 400 && e.code === 'context_length_exceeded',
+      );
+      assert.equal(
+        (
+          await client('gpt-4o-mini').chat.completions.create({
+            model: '',
+            messages: [{ role: 'user', content: 'hi' }],
+          })
+        ).choices.length,
+        1,
+      );
     } finally {
       await raw('/_sim/context-window', { deployment: 'gpt-4o-mini', tokens: null });
     }
@@ -292,19 +437,35 @@ describe('simulator alone, through AzureOpenAI', () => {
 
   it('spec conformance: usage null on every chunk before the last, no null strings in errors, Azure headers', async () => {
     const res = await raw('/openai/deployments/gpt-4o-mini/chat/completions?api-version=2024-10-21', {
-      messages: [{ role: 'user', content: 'Count to 5' }], stream: true, stream_options: { include_usage: true },
+      messages: [{ role: 'user', content: 'Count to 5' }],
+      stream: true,
+      stream_options: { include_usage: true },
     });
-    const events = (await res.text()).split('\n\n').filter((e) => e.startsWith('data: {')).map((e) => JSON.parse(e.slice(6)));
+    const events = (await res.text())
+      .split('\n\n')
+      .filter((e) => e.startsWith('data: {'))
+      .map((e) => JSON.parse(e.slice(6)));
     assert.ok(events.length > 3);
     for (const event of events.slice(0, -1)) assert.equal(event.usage, null);
-    assert.equal(events.at(-1).usage.total_tokens, events.at(-1).usage.prompt_tokens + events.at(-1).usage.completion_tokens);
-    const missing = await raw('/openai/deployments/nope/chat/completions?api-version=2024-10-21', { messages: [{ role: 'user', content: 'hi' }] });
+    assert.equal(
+      events.at(-1).usage.total_tokens,
+      events.at(-1).usage.prompt_tokens + events.at(-1).usage.completion_tokens,
+    );
+    const missing = await raw('/openai/deployments/nope/chat/completions?api-version=2024-10-21', {
+      messages: [{ role: 'user', content: 'hi' }],
+    });
     assert.equal(missing.status, 404);
     const error = ((await missing.json()) as any).error;
     assert.equal(error.code, 'DeploymentNotFound');
-    for (const key of ['code', 'message', 'param', 'type']) assert.ok(!(key in error) || typeof error[key] === 'string', `error.${key} is a string or absent`);
+    for (const key of ['code', 'message', 'param', 'type'])
+      assert.ok(!(key in error) || typeof error[key] === 'string', `error.${key} is a string or absent`);
     for (const response of [res, missing]) {
-      for (const header of ['apim-request-id', 'x-request-id', 'x-ratelimit-remaining-requests', 'x-ratelimit-remaining-tokens']) {
+      for (const header of [
+        'apim-request-id',
+        'x-request-id',
+        'x-ratelimit-remaining-requests',
+        'x-ratelimit-remaining-tokens',
+      ]) {
         assert.ok(response.headers.get(header), `${header} on ${response.status}`);
       }
     }
@@ -349,7 +510,11 @@ describe('through this API, against the simulator', () => {
     assert.ok(call.type === 'function');
     const args = JSON.parse(call.function.arguments);
     assertValid(weather, args);
-    messages.push(first.choices[0]!.message, { role: 'tool', tool_call_id: call.id, content: `Sunny in ${args.city}, 30 degrees` });
+    messages.push(first.choices[0]!.message, {
+      role: 'tool',
+      tool_call_id: call.id,
+      content: `Sunny in ${args.city}, 30 degrees`,
+    });
     const second = await client.chat.completions.create({ model: 'gpt-4o-mini', messages, tools });
     assert.equal(second.choices[0]!.finish_reason, 'stop');
     assert.match(second.choices[0]!.message.content!, /Sunny in Madrid, 30 degrees/);
@@ -372,7 +537,15 @@ describe('through this API, against the simulator', () => {
     assert.equal(calls.length, 1);
     assert.equal(JSON.parse(calls[0]!.args).city, 'Quito');
     messages.push(
-      { role: 'assistant', content: null, tool_calls: calls.map((c) => ({ id: c.id, type: 'function' as const, function: { name: c.name, arguments: c.args } })) },
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: calls.map((c) => ({
+          id: c.id,
+          type: 'function' as const,
+          function: { name: c.name, arguments: c.args },
+        })),
+      },
       { role: 'tool', tool_call_id: calls[0]!.id, content: 'Cloudy, 14 degrees' },
     );
     const answer = await client.chat.completions.create({ model: 'gpt-4o-mini', messages, tools, stream: true });
@@ -383,7 +556,9 @@ describe('through this API, against the simulator', () => {
 
   it('json_object', async () => {
     const res = await client.chat.completions.create({
-      model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Reply in JSON: what is a cat?' }], response_format: { type: 'json_object' },
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'Reply in JSON: what is a cat?' }],
+      response_format: { type: 'json_object' },
     });
     const parsed = JSON.parse(res.choices[0]!.message.content!);
     assert.equal(typeof parsed, 'object');
@@ -392,20 +567,40 @@ describe('through this API, against the simulator', () => {
 
   it('logprobs pass through, whole and streamed', async () => {
     const messages: ChatCompletionMessageParam[] = [{ role: 'user', content: 'Knock knock.' }];
-    const res = await client.chat.completions.create({ model: 'gpt-4o-mini', messages, logprobs: true, top_logprobs: 2 });
+    const res = await client.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages,
+      logprobs: true,
+      top_logprobs: 2,
+    });
     const entries = res.choices[0]!.logprobs!.content!;
     assert.equal(entries.map((e) => e.token).join(''), "Who's there?");
     assert.ok(entries.every((e) => e.logprob <= 0 && e.top_logprobs.length === 2));
-    const stream = await client.chat.completions.create({ model: 'gpt-4o-mini', messages, logprobs: true, stream: true });
+    const stream = await client.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages,
+      logprobs: true,
+      stream: true,
+    });
     const streamed: string[] = [];
     for await (const chunk of stream) for (const e of chunk.choices[0]?.logprobs?.content ?? []) streamed.push(e.token);
-    assert.deepEqual(streamed, entries.map((e) => e.token));
+    assert.deepEqual(
+      streamed,
+      entries.map((e) => e.token),
+    );
   });
 
   it('the context-length error reaches the caller as a 400 naming the cause', async () => {
     await assert.rejects(
-      client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], max_tokens: 200_000 }),
-      (error: any) => error.status === 400 && error.code === 'context_length_exceeded' && /maximum context length is 128000/.test(error.message),
+      client.chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: 'hi' }],
+        max_tokens: 200_000,
+      }),
+      (error: any) =>
+        error.status === 400 &&
+        error.code === 'context_length_exceeded' &&
+        /maximum context length is 128000/.test(error.message),
     );
   });
 });

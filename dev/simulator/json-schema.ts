@@ -12,14 +12,27 @@ type Schema = Record<string, any>;
  * (pattern, format, minimum, minItems …) are accepted, as OpenAI now accepts them and zod emits them.
  */
 const STRICT_UNSUPPORTED = [
-  'allOf', 'not', 'if', 'then', 'else', 'patternProperties', 'unevaluatedProperties', 'propertyNames',
-  'dependentRequired', 'dependentSchemas', 'unevaluatedItems', 'contains', 'minContains', 'maxContains',
+  'allOf',
+  'not',
+  'if',
+  'then',
+  'else',
+  'patternProperties',
+  'unevaluatedProperties',
+  'propertyNames',
+  'dependentRequired',
+  'dependentSchemas',
+  'unevaluatedItems',
+  'contains',
+  'minContains',
+  'maxContains',
 ];
 const TYPES = new Set(['object', 'array', 'string', 'number', 'integer', 'boolean', 'null']);
 
 /** The first strict-mode violation, in OpenAI's words ("In context=(…), …"), or null when the schema is fine. */
 export function strictSchemaProblem(root: unknown): string | null {
-  if (!isObject(root)) return "In context=(), schema must be a JSON Schema of 'type: \"object\"', got 'type: \"None\"'.";
+  if (!isObject(root))
+    return 'In context=(), schema must be a JSON Schema of \'type: "object"\', got \'type: "None"\'.';
   if (root.type !== 'object' || root.anyOf) {
     return `In context=(), schema must be a JSON Schema of 'type: "object"', got 'type: "${root.type ?? 'None'}"'.`;
   }
@@ -30,20 +43,23 @@ export function strictSchemaProblem(root: unknown): string | null {
     const where = `In context=(${context.map((c) => `'${c}'`).join(', ')})`;
     for (const keyword of STRICT_UNSUPPORTED) if (keyword in node) return `${where}, '${keyword}' is not permitted.`;
     if (node.$ref !== undefined) {
-      if (typeof node.$ref !== 'string' || resolveRef(root, node.$ref) === undefined) return `${where}, reference '${node.$ref}' can't be resolved.`;
+      if (typeof node.$ref !== 'string' || resolveRef(root, node.$ref) === undefined)
+        return `${where}, reference '${node.$ref}' can't be resolved.`;
       return null;
     }
     const types: unknown[] = Array.isArray(node.type) ? node.type : node.type === undefined ? [] : [node.type];
-    for (const t of types) if (typeof t !== 'string' || !TYPES.has(t)) return `${where}, '${String(t)}' is not a valid type.`;
+    for (const t of types)
+      if (typeof t !== 'string' || !TYPES.has(t)) return `${where}, '${String(t)}' is not a valid type.`;
     if (types.length === 0 && !node.anyOf && !('enum' in node) && !('const' in node)) {
       return `${where}, schema must have a 'type' key.`;
     }
     if (types.includes('object')) {
       const properties = isObject(node.properties) ? node.properties : {};
-      if (node.additionalProperties !== false) return `${where}, 'additionalProperties' is required to be supplied and to be false.`;
+      if (node.additionalProperties !== false)
+        return `${where}, 'additionalProperties' is required to be supplied and to be false.`;
       const required: unknown[] = Array.isArray(node.required) ? node.required : [];
       const missing = Object.keys(properties).filter((k) => !required.includes(k));
-      if (missing.length || !Array.isArray(node.required) && Object.keys(properties).length) {
+      if (missing.length || (!Array.isArray(node.required) && Object.keys(properties).length)) {
         return `${where}, 'required' is required to be supplied and to be an array including every key in properties. Missing '${missing[0]}'.`;
       }
       for (const [key, value] of Object.entries(properties)) {
@@ -87,16 +103,22 @@ function resolveRef(root: Schema, ref: string): Schema | undefined {
 }
 
 const STOPWORDS = new Set(
-  ('a an and are as at be but by can could do does for from get give how i in is it its me my of on or our please ' +
+  (
+    'a an and are as at be but by can could do does for from get give how i in is it its me my of on or our please ' +
     'show tell that the their them then there these this to us want was we what whats when where which who why will ' +
-    'with would you your about into like just also some any all need find call use using now today').split(' '),
+    'with would you your about into like just also some any all need find call use using now today'
+  ).split(' '),
 );
 
 /** Candidate string values from the user's words: quoted text, then capitalised names, then other content words. */
 export function wordsOf(text: string): string[] {
   const quoted = [...text.matchAll(/["“'‘]([^"”'’]{2,80})["”'’]/g)].map((m) => m[1]!.trim());
-  const names = [...text.matchAll(/(?<![.!?]\s|^)\b(\p{Lu}[\p{L}\p{N}-]*(?:\s+\p{Lu}[\p{L}\p{N}-]*)*)/gu)].map((m) => m[1]!);
-  const words = (text.match(/[\p{L}\p{N}][\p{L}\p{N}'-]*/gu) ?? []).filter((w) => !STOPWORDS.has(w.toLowerCase().replace(/'s$/, '')) && w.length > 1);
+  const names = [...text.matchAll(/(?<![.!?]\s|^)\b(\p{Lu}[\p{L}\p{N}-]*(?:\s+\p{Lu}[\p{L}\p{N}-]*)*)/gu)].map(
+    (m) => m[1]!,
+  );
+  const words = (text.match(/[\p{L}\p{N}][\p{L}\p{N}'-]*/gu) ?? []).filter(
+    (w) => !STOPWORDS.has(w.toLowerCase().replace(/'s$/, '')) && w.length > 1,
+  );
   return [...new Set([...quoted, ...names.filter((n) => !STOPWORDS.has(n.toLowerCase())), ...words])];
 }
 
@@ -116,20 +138,34 @@ export function instanceOf(schema: unknown, context: FillContext, root: unknown 
 
   const fill = (node: unknown, key: string, depth: number): unknown => {
     if (!isObject(node)) return null;
-    if (typeof node.$ref === 'string') return depth > 12 ? null : fill(resolveRef(root as Schema, node.$ref), key, depth + 1);
+    if (typeof node.$ref === 'string')
+      return depth > 12 ? null : fill(resolveRef(root as Schema, node.$ref), key, depth + 1);
     if ('const' in node) return node.const;
     if (Array.isArray(node.enum) && node.enum.length) return pickEnum(node.enum, key);
     const branches = node.anyOf ?? node.oneOf;
     if (Array.isArray(branches) && branches.length) {
       // Deep in a recursive schema, prefer the branch that ends it (null, or a scalar).
-      const ending = branches.find((b: unknown) => isObject(b) && (b.type === 'null' || (typeof b.type === 'string' && !['object', 'array'].includes(b.type))));
-      const chosen = depth > 4 && ending ? ending : branches.find((b: unknown) => !(isObject(b) && b.type === 'null')) ?? branches[0];
+      const ending = branches.find(
+        (b: unknown) =>
+          isObject(b) && (b.type === 'null' || (typeof b.type === 'string' && !['object', 'array'].includes(b.type))),
+      );
+      const chosen =
+        depth > 4 && ending
+          ? ending
+          : (branches.find((b: unknown) => !(isObject(b) && b.type === 'null')) ?? branches[0]);
       return fill(chosen, key, depth + 1);
     }
-    if (Array.isArray(node.allOf)) return fill(Object.assign({}, ...node.allOf.map((s: unknown) => (isObject(s) ? s : {}))), key, depth + 1);
-    const types: string[] = Array.isArray(node.type) ? node.type : node.type ? [node.type] : node.properties ? ['object'] : ['string'];
+    if (Array.isArray(node.allOf))
+      return fill(Object.assign({}, ...node.allOf.map((s: unknown) => (isObject(s) ? s : {}))), key, depth + 1);
+    const types: string[] = Array.isArray(node.type)
+      ? node.type
+      : node.type
+        ? [node.type]
+        : node.properties
+          ? ['object']
+          : ['string'];
     const nonNull = types.filter((t) => t !== 'null');
-    const type = depth > 6 && types.includes('null') ? 'null' : nonNull[0] ?? 'null';
+    const type = depth > 6 && types.includes('null') ? 'null' : (nonNull[0] ?? 'null');
     switch (type) {
       case 'null':
         return null;
@@ -145,7 +181,9 @@ export function instanceOf(schema: unknown, context: FillContext, root: unknown 
         const max = Number(node.maxItems ?? Infinity);
         const count = Math.min(max, Math.max(min, depth > 4 ? 0 : 2));
         const items = Array.isArray(node.prefixItems) ? node.prefixItems : null;
-        const out = Array.from({ length: items ? items.length : count }, (_, i) => fill(items ? items[i] : node.items ?? {}, `${key}.${i}`, depth + 1));
+        const out = Array.from({ length: items ? items.length : count }, (_, i) =>
+          fill(items ? items[i] : (node.items ?? {}), `${key}.${i}`, depth + 1),
+        );
         return node.uniqueItems ? [...new Map(out.map((v) => [JSON.stringify(v), v])).values()] : out;
       }
       default: {
@@ -159,14 +197,31 @@ export function instanceOf(schema: unknown, context: FillContext, root: unknown 
 
   const pickEnum = (values: unknown[], key: string) => {
     const lower = context.text.toLowerCase();
-    return values.find((v) => typeof v === 'string' && v && lower.includes(v.toLowerCase())) ?? values[hash(`${context.seed}:${key}`) % values.length];
+    return (
+      values.find((v) => typeof v === 'string' && v && lower.includes(v.toLowerCase())) ??
+      values[hash(`${context.seed}:${key}`) % values.length]
+    );
   };
 
   const numberFor = (node: Schema, integer: boolean): number => {
-    const lo = typeof node.exclusiveMinimum === 'number' ? node.exclusiveMinimum + (integer ? 1 : 0.5) : typeof node.minimum === 'number' ? node.minimum : -Infinity;
-    const hi = typeof node.exclusiveMaximum === 'number' ? node.exclusiveMaximum - (integer ? 1 : 0.5) : typeof node.maximum === 'number' ? node.maximum : Infinity;
+    const lo =
+      typeof node.exclusiveMinimum === 'number'
+        ? node.exclusiveMinimum + (integer ? 1 : 0.5)
+        : typeof node.minimum === 'number'
+          ? node.minimum
+          : -Infinity;
+    const hi =
+      typeof node.exclusiveMaximum === 'number'
+        ? node.exclusiveMaximum - (integer ? 1 : 0.5)
+        : typeof node.maximum === 'number'
+          ? node.maximum
+          : Infinity;
     const step = typeof node.multipleOf === 'number' && node.multipleOf > 0 ? node.multipleOf : integer ? 1 : 0;
-    const fits = (n: number) => n >= lo && n <= hi && (!integer || Number.isInteger(n)) && (!step || Number.isInteger(Number((n / step).toFixed(9))));
+    const fits = (n: number) =>
+      n >= lo &&
+      n <= hi &&
+      (!integer || Number.isInteger(n)) &&
+      (!step || Number.isInteger(Number((n / step).toFixed(9))));
     const fromText = numbers.slice(nextNumber).find(fits);
     if (fromText !== undefined) {
       nextNumber = numbers.indexOf(fromText, nextNumber) + 1;
@@ -182,7 +237,8 @@ export function instanceOf(schema: unknown, context: FillContext, root: unknown 
     const h = hash(`${context.seed}:${key}`);
     const formatted = FORMATS[node.format as string]?.(h);
     let value = formatted ?? fromUser(key) ?? `${key.replace(/\W+/g, ' ').trim() || 'value'} ${(h % 900) + 100}`;
-    if (typeof node.pattern === 'string' && !safeTest(node.pattern, value)) value = PATTERN_GUESSES.find((g) => safeTest(node.pattern, g)) ?? value;
+    if (typeof node.pattern === 'string' && !safeTest(node.pattern, value))
+      value = PATTERN_GUESSES.find((g) => safeTest(node.pattern, g)) ?? value;
     const min = Number(node.minLength ?? 0);
     const max = Number(node.maxLength ?? Infinity);
     if (value.length > max) value = value.slice(0, max);
@@ -217,7 +273,17 @@ const FORMATS: Record<string, (h: number) => string> = {
   ipv4: (h) => `10.0.${(h >> 8) % 256}.${h % 256}`,
 };
 
-const PATTERN_GUESSES = ['abc', 'ABC', '123', 'a1', 'abc123', '2024-10-21', 'user@example.com', 'https://example.com', 'A'];
+const PATTERN_GUESSES = [
+  'abc',
+  'ABC',
+  '123',
+  'a1',
+  'abc123',
+  '2024-10-21',
+  'user@example.com',
+  'https://example.com',
+  'A',
+];
 
 function safeTest(pattern: string, value: string): boolean {
   try {

@@ -49,14 +49,38 @@ export function tokenPieces(encoding: Encoding, text: string): { text: string; t
   return out;
 }
 
-const ALTERNATIVES = [' the', ' a', ' and', ',', '.', ' to', ' of', ' is', ' in', ' it', ' that', ' for', ' on', ' with', ' as', '\n'];
+const ALTERNATIVES = [
+  ' the',
+  ' a',
+  ' and',
+  ',',
+  '.',
+  ' to',
+  ' of',
+  ' is',
+  ' in',
+  ' it',
+  ' that',
+  ' for',
+  ' on',
+  ' with',
+  ' as',
+  '\n',
+];
 
 /** The chosen token's logprob and up to `top` alternatives (chosen first), most likely first. */
-function position(encoding: Encoding, info: TokenInfo, key: string, top: number): { logprob: number; top: { token: string; logprob: number; bytes: number[] }[] } {
+function position(
+  encoding: Encoding,
+  info: TokenInfo,
+  key: string,
+  top: number,
+): { logprob: number; top: { token: string; logprob: number; bytes: number[] }[] } {
   const h = hash(`${key}:${info.id}`);
   const p = 0.55 + (h % 4400) / 10000; // 0.55–0.99
   const logprob = Math.log(p);
-  const alternatives: { token: string; logprob: number; bytes: number[] }[] = [{ token: info.token, logprob, bytes: info.bytes }];
+  const alternatives: { token: string; logprob: number; bytes: number[] }[] = [
+    { token: info.token, logprob, bytes: info.bytes },
+  ];
   const trimmed = info.token.trim();
   const candidates = [trimmed, ` ${trimmed}`, trimmed.toLowerCase(), trimmed.toUpperCase(), ...ALTERNATIVES];
   const rest = 1 - p;
@@ -81,8 +105,20 @@ export function chatLogprobs(encoding: Encoding, tokens: TokenInfo[], top: numbe
 }
 
 /** Legacy completions `logprobs` for text that starts at `offset`; `firstIsPrompt` gives the first token no logprob. */
-export function completionLogprobs(encoding: Encoding, tokens: TokenInfo[], top: number, key: string, offset: number, firstIsPrompt = false) {
-  const out = { tokens: [] as string[], token_logprobs: [] as (number | null)[], top_logprobs: [] as (Record<string, number> | null)[], text_offset: [] as number[] };
+export function completionLogprobs(
+  encoding: Encoding,
+  tokens: TokenInfo[],
+  top: number,
+  key: string,
+  offset: number,
+  firstIsPrompt = false,
+) {
+  const out = {
+    tokens: [] as string[],
+    token_logprobs: [] as (number | null)[],
+    top_logprobs: [] as (Record<string, number> | null)[],
+    text_offset: [] as number[],
+  };
   let at = offset;
   let pending: number[] = [];
   tokens.forEach((info, i) => {

@@ -66,24 +66,52 @@ export function readTools(body: any): ToolSetup | null {
   const rawChoice = legacy ? body.function_call : body.tool_choice;
   if (list === undefined || list === null) {
     if (rawChoice !== undefined && rawChoice !== null && rawChoice !== 'none') {
-      throw new BadRequest(`Invalid value for '${choiceField}': '${choiceField}' is only allowed when '${field}' are specified.`, choiceField);
+      throw new BadRequest(
+        `Invalid value for '${choiceField}': '${choiceField}' is only allowed when '${field}' are specified.`,
+        choiceField,
+      );
     }
     return null;
   }
-  if (!Array.isArray(list)) throw new BadRequest(`Invalid type for '${field}': expected an array.`, field, 'invalid_type');
-  if (list.length === 0) throw new BadRequest(`Invalid '${field}': empty array. Expected an array with minimum length 1.`, field, 'empty_array');
-  if (list.length > 128) throw new BadRequest(`Invalid '${field}': array too long. Expected an array with maximum length 128.`, field, 'array_above_max_length');
+  if (!Array.isArray(list))
+    throw new BadRequest(`Invalid type for '${field}': expected an array.`, field, 'invalid_type');
+  if (list.length === 0)
+    throw new BadRequest(
+      `Invalid '${field}': empty array. Expected an array with minimum length 1.`,
+      field,
+      'empty_array',
+    );
+  if (list.length > 128)
+    throw new BadRequest(
+      `Invalid '${field}': array too long. Expected an array with maximum length 128.`,
+      field,
+      'array_above_max_length',
+    );
   const tools = list.map((item: any, i: number): ToolSpec => {
     const at = legacy ? `functions[${i}]` : `tools[${i}].function`;
     const fn = legacy ? item : item?.function;
-    if (!legacy && item?.type !== 'function') throw new BadRequest(`Invalid value for 'tools[${i}].type': expected 'function'.`, `tools[${i}].type`, 'invalid_value');
+    if (!legacy && item?.type !== 'function')
+      throw new BadRequest(
+        `Invalid value for 'tools[${i}].type': expected 'function'.`,
+        `tools[${i}].type`,
+        'invalid_value',
+      );
     if (!fn || typeof fn.name !== 'string' || !NAME.test(fn.name)) {
-      throw new BadRequest(`Invalid '${at}.name': string does not match pattern. Expected a string that matches the pattern '^[a-zA-Z0-9_-]+$'.`, `${at}.name`, 'invalid_value');
+      throw new BadRequest(
+        `Invalid '${at}.name': string does not match pattern. Expected a string that matches the pattern '^[a-zA-Z0-9_-]+$'.`,
+        `${at}.name`,
+        'invalid_value',
+      );
     }
     const parameters = fn.parameters ?? { type: 'object', properties: {} };
     if (fn.strict === true) {
       const problem = strictSchemaProblem(parameters);
-      if (problem) throw new BadRequest(`Invalid schema for function '${fn.name}': ${problem}`, `${at}.parameters`, 'invalid_function_parameters');
+      if (problem)
+        throw new BadRequest(
+          `Invalid schema for function '${fn.name}': ${problem}`,
+          `${at}.parameters`,
+          'invalid_function_parameters',
+        );
     }
     return { name: fn.name, description: typeof fn.description === 'string' ? fn.description : '', parameters };
   });
@@ -91,9 +119,14 @@ export function readTools(body: any): ToolSetup | null {
   if (rawChoice === 'none' || rawChoice === 'auto' || (!legacy && rawChoice === 'required')) choice = rawChoice;
   else if (rawChoice !== undefined && rawChoice !== null) {
     const named = legacy ? rawChoice?.name : rawChoice?.type === 'function' ? rawChoice.function?.name : undefined;
-    if (typeof named !== 'string') throw new BadRequest(`Invalid value for '${choiceField}'.`, choiceField, 'invalid_value');
+    if (typeof named !== 'string')
+      throw new BadRequest(`Invalid value for '${choiceField}'.`, choiceField, 'invalid_value');
     if (!tools.some((t) => t.name === named)) {
-      throw new BadRequest(`Invalid value for '${choiceField}': no function named '${named}' was specified in the '${field}' parameter.`, choiceField, 'invalid_value');
+      throw new BadRequest(
+        `Invalid value for '${choiceField}': no function named '${named}' was specified in the '${field}' parameter.`,
+        choiceField,
+        'invalid_value',
+      );
     }
     choice = { name: named };
   }
@@ -101,20 +134,56 @@ export function readTools(body: any): ToolSetup | null {
 }
 
 const textOf = (content: unknown): string =>
-  typeof content === 'string' ? content : Array.isArray(content) ? content.map((p: any) => (typeof p?.text === 'string' ? p.text : '')).join('\n') : '';
+  typeof content === 'string'
+    ? content
+    : Array.isArray(content)
+      ? content.map((p: any) => (typeof p?.text === 'string' ? p.text : '')).join('\n')
+      : '';
 
-const wordSet = (text: string) => new Set((text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).map((w) => w.replace(/s$/, '')));
+const wordSet = (text: string) =>
+  new Set((text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).map((w) => w.replace(/s$/, '')));
 
 /** Whether the user's message names this tool or a word of its description (the documented auto rule). */
 export function mentions(tool: ToolSpec, userText: string): boolean {
   const lower = userText.toLowerCase();
-  const spaced = tool.name.replace(/([a-z])([A-Z])/g, '$1 $2').replace(/[_-]+/g, ' ').toLowerCase().trim();
+  const spaced = tool.name
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .replace(/[_-]+/g, ' ')
+    .toLowerCase()
+    .trim();
   if (lower.includes(tool.name.toLowerCase()) || (spaced && lower.includes(spaced))) return true;
   const said = wordSet(userText);
   return [...wordSet(tool.description)].some((w) => w.length >= 4 && !COMMON.has(w) && said.has(w));
 }
 
-const COMMON = new Set(['that', 'this', 'with', 'from', 'have', 'what', 'when', 'where', 'which', 'will', 'your', 'about', 'given', 'return', 'returns', 'user', 'function', 'tool', 'value', 'into', 'them', 'their', 'there', 'should', 'would', 'could']);
+const COMMON = new Set([
+  'that',
+  'this',
+  'with',
+  'from',
+  'have',
+  'what',
+  'when',
+  'where',
+  'which',
+  'will',
+  'your',
+  'about',
+  'given',
+  'return',
+  'returns',
+  'user',
+  'function',
+  'tool',
+  'value',
+  'into',
+  'them',
+  'their',
+  'there',
+  'should',
+  'would',
+  'could',
+]);
 
 /** The calls the "model" makes for this request (empty: it answers in text). Deterministic for the request. */
 export function planCalls(setup: ToolSetup, messages: Message[]): PlannedCall[] {
@@ -155,7 +224,8 @@ function callId(key: string): string {
 export function answerFromResults(messages: Message[]): string | null {
   const lastUserAt = messages.map((m) => m.role).lastIndexOf('user');
   const names = new Map<string, string>();
-  for (const m of messages) for (const call of m.tool_calls ?? []) if (call.id && call.function?.name) names.set(call.id, call.function.name);
+  for (const m of messages)
+    for (const call of m.tool_calls ?? []) if (call.id && call.function?.name) names.set(call.id, call.function.name);
   const results = messages
     .slice(lastUserAt + 1)
     .filter((m) => m.role === 'tool' || m.role === 'function')
