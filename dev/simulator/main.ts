@@ -1,4 +1,7 @@
-/** `npm run simulator`: the Azure OpenAI simulator alone (SIMULATOR_PORT, default 8090; SIMULATOR_LATENCY_MS adds latency). */
+/**
+ * `npm run simulator`: the Azure OpenAI simulator alone (SIMULATOR_PORT, default 8090; SIMULATOR_LATENCY_MS adds
+ * latency; SIMULATOR_CONTEXT_WINDOWS="name=tokens,…" sets context windows).
+ */
 import { startSimulator } from './server.js';
 
 const simulator = await startSimulator({

@@ -29,6 +29,8 @@ export interface Encoding {
   /** The length `encode` would return, without building the ids. */
   count(text: string, allowedSpecial?: AllowedSpecial): number;
   decode(tokens: readonly number[]): string;
+  /** The raw bytes of one token (a token may hold part of a UTF-8 character), or undefined for an unknown id. */
+  tokenBytes(id: number): Uint8Array | undefined;
   /** True for every id `decode` accepts (ordinary and special tokens). */
   isValidToken(id: number): boolean;
   readonly specialTokens: readonly string[];
@@ -183,6 +185,10 @@ class TableEncoding implements Encoding {
       at += part.length;
     }
     return this.textDecoder.decode(joined);
+  }
+
+  tokenBytes(id: number): Uint8Array | undefined {
+    return this.bpe.tokenBytes(id) ?? this.specialById.get(id);
   }
 
   isValidToken(id: number): boolean {
