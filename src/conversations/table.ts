@@ -4,6 +4,7 @@
  */
 import type { TableClient } from '@azure/data-tables';
 import { settings } from '../config.js';
+import { azureCredential, storageAuthError } from '../azure/credential.js';
 import { ApiError, serviceUnavailable } from '../http/errors.js';
 
 const clients = new Map<string, Promise<TableClient>>();
@@ -13,11 +14,7 @@ async function createClient(tableName: string): Promise<TableClient> {
   const tables = await import('@azure/data-tables');
   let client: TableClient;
   if (s.AZURE_STORAGE_TABLE_ENDPOINT) {
-    const identity = await import('@azure/identity');
-    const credential = s.AZURE_CLIENT_ID
-      ? new identity.ManagedIdentityCredential({ clientId: s.AZURE_CLIENT_ID })
-      : new identity.DefaultAzureCredential();
-    client = new tables.TableClient(s.AZURE_STORAGE_TABLE_ENDPOINT, tableName, credential);
+    client = new tables.TableClient(s.AZURE_STORAGE_TABLE_ENDPOINT, tableName, await azureCredential(s));
   } else if (s.AZURE_STORAGE_CONNECTION_STRING) {
     const local = /UseDevelopmentStorage=true|127\.0\.0\.1|localhost/i.test(s.AZURE_STORAGE_CONNECTION_STRING);
     client = tables.TableClient.fromConnectionString(s.AZURE_STORAGE_CONNECTION_STRING, tableName, { allowInsecureConnection: local });
@@ -50,6 +47,8 @@ export function statusOf(error: unknown): number | undefined {
 /** Storage failures the caller cannot fix: unreachable or failing store → 503. Never echoes connection details. */
 export function storeError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
+  const auth = storageAuthError(error);
+  if (auth) return auth;
   const status = statusOf(error);
   if (status === 429 || status === 503 || status === 500 || status === undefined) {
     return serviceUnavailable('The conversation store is unavailable; try again shortly.', 'store_unavailable');
