@@ -114,6 +114,22 @@ describe('keyless Table Storage, as configured in Azure', () => {
   });
 });
 
+describe('a system-assigned identity (no AZURE_CLIENT_ID)', () => {
+  it('reaches storage with the platform identity, asked without a client id', async () => {
+    const { AZURE_CLIENT_ID: _, ...env } = stack.env;
+    const seen = stack.keyless!.identity.requests.length;
+    const app = await startApp(env, 'keyless-system-assigned');
+    try {
+      const created = await call(app.url, 'POST', '/v1/conversations', {});
+      assert.equal(created.status, 201, created.text);
+      const asked = stack.keyless!.identity.requests.slice(seen);
+      assert.ok(asked.some((a) => a.resource === STORAGE_RESOURCE && a.clientId === null && a.headerOk), JSON.stringify(asked));
+    } finally {
+      await app.stop();
+    }
+  });
+});
+
 describe('keyless storage failures', () => {
   const identityApp = async (clientId: string, name: string) => startApp({ ...stack.env, AZURE_CLIENT_ID: clientId }, name);
   const secrets = () => [stack.keyless!.identity.refusalMessage, stack.env.IDENTITY_HEADER!, ...stack.keyless!.identity.issued, AZURITE_KEY, 'AccountKey='];
