@@ -109,7 +109,8 @@ export function localCertificate(dir: string): TlsFiles {
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   if (result.error || result.status !== 0) {
-    throw new Error(`openssl could not make a local certificate (is openssl installed?): ${result.error?.message ?? result.stderr}`);
+    const why = result.error?.message ?? String(result.stderr);
+    throw new Error(`openssl could not make a local certificate (is openssl installed?): ${why}`);
   }
   return files;
 }

@@ -36,7 +36,9 @@ export interface FakeIdentity {
 const base64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
 /** `behaviour` maps client ids to what happens; anything else gets a token. */
-export async function startFakeIdentity(options: { behaviour?: Record<string, IdentityBehaviour> } = {}): Promise<FakeIdentity> {
+export async function startFakeIdentity(
+  options: { behaviour?: Record<string, IdentityBehaviour>; onRequest?: (request: IdentityRequest) => void } = {},
+): Promise<FakeIdentity> {
   const identityHeader = `fake-identity-header-${randomBytes(6).toString('hex')}`;
   const signingKey = randomBytes(32); // signs nothing anyone verifies; makes the token look whole
   const refusalMessage = `fake identity endpoint refused: correlation ${randomUUID()}`;
@@ -48,9 +50,13 @@ export async function startFakeIdentity(options: { behaviour?: Record<string, Id
     const clientId = url.searchParams.get('client_id');
     const resource = url.searchParams.get('resource');
     const headerOk = req.headers['x-identity-header'] === identityHeader;
-    let outcome: IdentityRequest['outcome'] = headerOk ? (options.behaviour?.[clientId ?? ''] ?? 'issue') : 'unauthorized';
+    const asked = options.behaviour?.[clientId ?? ''] ?? 'issue';
+    let outcome: IdentityRequest['outcome'] = headerOk ? asked : 'unauthorized';
     if (outcome === 'issue' && !resource) outcome = 'refuse';
-    requests.push({ resource, clientId, apiVersion: url.searchParams.get('api-version'), headerOk, outcome });
+    const apiVersion = url.searchParams.get('api-version');
+    const request: IdentityRequest = { resource, clientId, apiVersion, headerOk, outcome };
+    requests.push(request);
+    options.onRequest?.(request);
     if (outcome === 'unauthorized' || outcome === 'refuse') {
       // App Service's error body shape. 400/401 are not retried by the credential, so a refusal answers at once.
       const status = outcome === 'unauthorized' ? 401 : 400;
@@ -80,7 +86,8 @@ export async function startFakeIdentity(options: { behaviour?: Record<string, Id
     const token = `${header}.${payload}.${signature}`;
     issued.push(token);
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ access_token: token, expires_on: String(expiresOn), resource, token_type: 'Bearer', client_id: clientId }));
+    const expires_on = String(expiresOn);
+    res.end(JSON.stringify({ access_token: token, expires_on, resource, token_type: 'Bearer', client_id: clientId }));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const port = (server.address() as { port: number }).port;

@@ -11,7 +11,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, createServer, request as httpsRequest, type Server } from 'node:https';
 import { tmpdir } from 'node:os';
 import { localCertificate, startAzurite, AZURITE_ACCOUNT, type Azurite } from './azurite.js';
-import { jwtClaims, startFakeIdentity, type FakeIdentity, type IdentityBehaviour } from './fake-identity.js';
+import { jwtClaims, startFakeIdentity } from './fake-identity.js';
+import type { FakeIdentity, IdentityBehaviour, IdentityRequest } from './fake-identity.js';
 
 /** The user-assigned identity's client id the app is given (Bicep: identity.outputs.clientId). */
 export const KEYLESS_CLIENT_ID = '00000000-0000-0000-0000-00000000c11d';
@@ -66,12 +67,18 @@ export async function startKeylessStorage(
     behaviour?: Record<string, IdentityBehaviour>;
     /** Called with each storage request once answered (npm start prints them). */
     onRequest?: (request: StorageRequest) => void;
+    /** Called with each token request to the fake identity endpoint. */
+    onTokenRequest?: (request: IdentityRequest) => void;
   } = {},
 ): Promise<KeylessStorage> {
   const dir = options.dir ?? mkdtempSync(`${tmpdir()}/keyless-`);
   const tls = localCertificate(`${dir}/tls`);
-  const azurite = await startAzurite({ https: tls, oauth: 'basic', ...(options.location ? { location: options.location } : {}) });
-  const identity = await startFakeIdentity({ behaviour: options.behaviour ?? {} });
+  const persistence = options.location ? { location: options.location } : {};
+  const azurite = await startAzurite({ https: tls, oauth: 'basic', ...persistence });
+  const identity = await startFakeIdentity({
+    behaviour: options.behaviour ?? {},
+    ...(options.onTokenRequest ? { onRequest: options.onTokenRequest } : {}),
+  });
   const ca = readFileSync(tls.cert);
   const upstream = new Agent({ keepAlive: true, ca });
   const requests: StorageRequest[] = [];
@@ -81,8 +88,8 @@ export async function startKeylessStorage(
     if (typeof req.headers['if-match'] === 'string') record.ifMatch = req.headers['if-match'];
     requests.push(record);
     const headers = { ...req.headers, host: `127.0.0.1:${azurite.port}` };
-    const target = { host: '127.0.0.1', port: azurite.port, method: req.method, path: req.url, headers, agent: upstream };
-    const forward = httpsRequest(target, (answer) => {
+    const target = { host: '127.0.0.1', port: azurite.port, method: req.method, path: req.url, headers };
+    const forward = httpsRequest({ ...target, agent: upstream }, (answer) => {
       record.status = answer.statusCode;
       options.onRequest?.(record);
       res.writeHead(answer.statusCode ?? 502, answer.headers);

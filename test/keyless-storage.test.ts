@@ -20,13 +20,15 @@ const WRONG_AUDIENCE_CLIENT = '00000000-0000-0000-0000-0000000000aa';
 // The audience of Azure Storage tokens (Azure docs, "Authorize access to tables using Microsoft Entra ID");
 // @azure/data-tables asks for the scope https://storage.azure.com/.default.
 const STORAGE_RESOURCE = 'https://storage.azure.com';
+const COGNITIVE_RESOURCE = 'https://cognitiveservices.azure.com';
 const LIMIT = 5000;
 
 let stack: Stack;
 const alice = { 'x-ms-client-principal-id': 'alice-keyless', 'content-type': 'application/json' };
 
 async function call(url: string, method: string, path: string, body?: unknown) {
-  const response = await fetch(`${url}${path}`, { method, headers: alice, body: body === undefined ? undefined : JSON.stringify(body) });
+  const init = { method, headers: alice, body: body === undefined ? undefined : JSON.stringify(body) };
+  const response = await fetch(`${url}${path}`, init);
   const text = await response.text();
   const json = /json/.test(response.headers.get('content-type') ?? '') && text ? JSON.parse(text) : undefined;
   return { status: response.status, json, text, headers: response.headers };
@@ -43,7 +45,9 @@ after(async () => stack?.stop());
 
 describe('keyless Table Storage, as configured in Azure', () => {
   it('is configured like the Bicep: table endpoint and client id, no key, no connection string', async () => {
-    for (const name of ['AZURE_STORAGE_CONNECTION_STRING', 'AZURE_OPENAI_API_KEY', 'OPENAI_API_KEY']) assert.equal(stack.env[name], undefined, name);
+    for (const name of ['AZURE_STORAGE_CONNECTION_STRING', 'AZURE_OPENAI_API_KEY', 'OPENAI_API_KEY']) {
+      assert.equal(stack.env[name], undefined, name);
+    }
     assert.equal(stack.env.AZURE_CLIENT_ID, KEYLESS_CLIENT_ID);
     assert.match(stack.env.AZURE_STORAGE_TABLE_ENDPOINT!, /^https:\/\//);
     const health = await (await fetch(`${stack.url}/v1/health`)).json();
@@ -56,11 +60,12 @@ describe('keyless Table Storage, as configured in Azure', () => {
     assert.equal(created.status, 201, created.text);
     const id = created.json.id;
 
-    const plain = await call(stack.url, 'POST', `/v1/conversations/${id}/messages`, { content: 'Knock knock.', temperature: 0 });
+    const turn = (body: unknown) => call(stack.url, 'POST', `/v1/conversations/${id}/messages`, body);
+    const plain = await turn({ content: 'Knock knock.', temperature: 0 });
     assert.equal(plain.status, 200, plain.text);
     assert.equal(plain.json.message.content, "Who's there?");
 
-    const streamed = await call(stack.url, 'POST', `/v1/conversations/${id}/messages`, { content: 'Count to 5. E.g. 1, 2, ...', stream: true });
+    const streamed = await turn({ content: 'Count to 5. E.g. 1, 2, ...', stream: true });
     assert.equal(streamed.status, 200, streamed.text);
     const events = streamed.text.split('\n\n').filter((e) => e.startsWith('data: ')).map((e) => e.slice(6));
     assert.equal(events.at(-1), '[DONE]');
@@ -71,7 +76,10 @@ describe('keyless Table Storage, as configured in Azure', () => {
     assert.equal(listed.status, 200, listed.text);
     assert.ok(listed.json.data.some((c: any) => c.id === id));
     const messages = await call(stack.url, 'GET', `/v1/conversations/${id}/messages?order=asc&limit=100`);
-    assert.deepEqual(messages.json.data.map((m: any) => m.content), ['Knock knock.', "Who's there?", 'Count to 5. E.g. 1, 2, ...', content]);
+    assert.deepEqual(
+      messages.json.data.map((m: any) => m.content),
+      ['Knock knock.', "Who's there?", 'Count to 5. E.g. 1, 2, ...', content],
+    );
 
     assert.equal((await call(stack.url, 'DELETE', `/v1/conversations/${id}`)).status, 204);
     assert.equal((await call(stack.url, 'GET', `/v1/conversations/${id}`)).status, 404);
@@ -80,14 +88,15 @@ describe('keyless Table Storage, as configured in Azure', () => {
   it('charges quotas in Table Storage and reads them back', async () => {
     const before = (await call(stack.url, 'GET', '/v1/usage')).json;
     assert.equal(before.minute.limit, LIMIT);
-    const answer = await call(stack.url, 'POST', '/v1/chat/completions', { messages: [{ role: 'user', content: 'Knock knock.' }], max_tokens: 20 });
+    const messages = [{ role: 'user', content: 'Knock knock.' }];
+    const answer = await call(stack.url, 'POST', '/v1/chat/completions', { messages, max_tokens: 20 });
     assert.equal(answer.status, 200, answer.text);
     const after = (await call(stack.url, 'GET', '/v1/usage')).json;
     assert.equal(after.minute.used - before.minute.used, answer.json.usage.total_tokens);
     assert.equal(after.minute.remaining, LIMIT - after.minute.used);
   });
 
-  it('sent every storage request with a bearer token for the storage audience, none with SharedKey or SAS', async () => {
+  it('sent every storage request with a storage-audience bearer token, none with SharedKey or SAS', async () => {
     const requests = stack.keyless!.requests;
     assert.ok(requests.length > 10, `${requests.length} storage requests`);
     const schemes = new Set(requests.map((r) => r.scheme));
@@ -95,7 +104,8 @@ describe('keyless Table Storage, as configured in Azure', () => {
     for (const request of requests) {
       assert.equal(request.audience, STORAGE_RESOURCE);
       assert.equal(jwtClaims(request.token!)?.appid, KEYLESS_CLIENT_ID);
-      assert.ok(request.status! < 400 || request.status === 404 || request.status === 409, `${request.method} ${request.path} → ${request.status}`);
+      const expected = request.status! < 400 || request.status === 404 || request.status === 409;
+      assert.ok(expected, `${request.method} ${request.path} → ${request.status}`);
     }
     // The production path's steps, each under a bearer token: table creation at first use, entity transactions
     // (conversation turns), and ETag-conditional updates (quota settlement).
@@ -107,10 +117,11 @@ describe('keyless Table Storage, as configured in Azure', () => {
     const asked = stack.keyless!.identity.requests;
     assert.ok(asked.every((a) => a.clientId === KEYLESS_CLIENT_ID && a.headerOk && a.apiVersion === '2019-08-01'));
     const storageAsks = asked.filter((a) => a.resource === STORAGE_RESOURCE).length;
-    assert.ok(storageAsks >= 1 && storageAsks < requests.length, `${storageAsks} storage token requests: cached, not per call`);
-    assert.ok(asked.some((a) => a.resource === 'https://cognitiveservices.azure.com'), 'the upstream used the same identity');
+    assert.ok(storageAsks >= 1 && storageAsks < requests.length, `${storageAsks} storage token requests: cached`);
+    assert.ok(asked.some((a) => a.resource === COGNITIVE_RESOURCE), 'the upstream used the same identity');
     const upstream = await simRequests(stack);
-    assert.ok(upstream.length > 0 && upstream.every((r) => r.auth === 'bearer' && jwtClaims(r.bearerToken!)?.aud === 'https://cognitiveservices.azure.com'));
+    assert.ok(upstream.length > 0);
+    assert.ok(upstream.every((r) => r.auth === 'bearer' && jwtClaims(r.bearerToken!)?.aud === COGNITIVE_RESOURCE));
   });
 });
 
@@ -123,7 +134,8 @@ describe('a system-assigned identity (no AZURE_CLIENT_ID)', () => {
       const created = await call(app.url, 'POST', '/v1/conversations', {});
       assert.equal(created.status, 201, created.text);
       const asked = stack.keyless!.identity.requests.slice(seen);
-      assert.ok(asked.some((a) => a.resource === STORAGE_RESOURCE && a.clientId === null && a.headerOk), JSON.stringify(asked));
+      const ok = asked.some((a) => a.resource === STORAGE_RESOURCE && a.clientId === null && a.headerOk);
+      assert.ok(ok, JSON.stringify(asked));
     } finally {
       await app.stop();
     }
@@ -131,8 +143,11 @@ describe('a system-assigned identity (no AZURE_CLIENT_ID)', () => {
 });
 
 describe('keyless storage failures', () => {
-  const identityApp = async (clientId: string, name: string) => startApp({ ...stack.env, AZURE_CLIENT_ID: clientId }, name);
-  const secrets = () => [stack.keyless!.identity.refusalMessage, stack.env.IDENTITY_HEADER!, ...stack.keyless!.identity.issued, AZURITE_KEY, 'AccountKey='];
+  const identityApp = (clientId: string, name: string) => startApp({ ...stack.env, AZURE_CLIENT_ID: clientId }, name);
+  const secrets = () => {
+    const identity = stack.keyless!.identity;
+    return [identity.refusalMessage, stack.env.IDENTITY_HEADER!, ...identity.issued, AZURITE_KEY, 'AccountKey='];
+  };
 
   async function expectClear503(app: AppProcess, code: string) {
     const bodies: string[] = [];
@@ -150,11 +165,13 @@ describe('keyless storage failures', () => {
     }
     await app.stop();
     const log = readFileSync(app.logFile, 'utf8');
-    assert.match(log, new RegExp(code === 'store_credential_unavailable' ? 'could not obtain a token' : 'refused the app'));
-    for (const text of [...bodies, log]) for (const secret of secrets()) assert.ok(!text.includes(secret), `leaked ${secret.slice(0, 12)}…`);
+    assert.match(log, code === 'store_credential_unavailable' ? /could not obtain a token/ : /refused the app/);
+    for (const text of [...bodies, log]) {
+      for (const secret of secrets()) assert.ok(!text.includes(secret), `leaked ${secret.slice(0, 12)}…`);
+    }
   }
 
-  it('a token the identity endpoint refuses gives a clear 503, with nothing of the refusal in body or log', async () => {
+  it('a token the identity endpoint refuses gives a clear 503, nothing of the refusal in body or log', async () => {
     const app = await identityApp(REFUSED_CLIENT, 'keyless-refused');
     try {
       await expectClear503(app, 'store_credential_unavailable');
@@ -170,7 +187,8 @@ describe('keyless storage failures', () => {
     try {
       await expectClear503(app, 'store_auth_failed');
       const rejected = stack.keyless!.requests.slice(seen);
-      assert.ok(rejected.length > 0 && rejected.every((r) => r.scheme === 'Bearer' && r.audience !== STORAGE_RESOURCE && r.status === 403));
+      assert.ok(rejected.length > 0);
+      assert.ok(rejected.every((r) => r.scheme === 'Bearer' && r.audience !== STORAGE_RESOURCE && r.status === 403));
     } finally {
       await app.stop();
     }

@@ -16,7 +16,10 @@ export const STORAGE_SCOPE = 'https://storage.azure.com/.default';
 export type CredentialKind = 'managed-identity (user-assigned)' | 'managed-identity' | 'default-azure-credential';
 
 /** Which credential the environment selects, without loading @azure/identity. */
-export function credentialKind(clientId: string | undefined, env: Record<string, string | undefined> = process.env): CredentialKind {
+export function credentialKind(
+  clientId: string | undefined,
+  env: Record<string, string | undefined> = process.env,
+): CredentialKind {
   if (clientId) return 'managed-identity (user-assigned)';
   if (env.IDENTITY_ENDPOINT || env.MSI_ENDPOINT) return 'managed-identity';
   return 'default-azure-credential';
@@ -49,8 +52,12 @@ export function azureCredential(settings: { AZURE_CLIENT_ID?: string | undefined
  */
 export function isCredentialError(error: unknown): boolean {
   const name = error instanceof Error ? error.name : undefined;
-  return name === 'CredentialUnavailableError' || name === 'AuthenticationError' || name === 'AggregateAuthenticationError' ||
-    name === 'AuthenticationRequiredError';
+  return (
+    name === 'CredentialUnavailableError' ||
+    name === 'AuthenticationError' ||
+    name === 'AggregateAuthenticationError' ||
+    name === 'AuthenticationRequiredError'
+  );
 }
 
 /**
@@ -60,14 +67,16 @@ export function isCredentialError(error: unknown): boolean {
 export function storageAuthError(error: unknown): ApiError | undefined {
   if (isCredentialError(error)) {
     return serviceUnavailable(
-      'The conversation store is unavailable: the app could not obtain a token for Table Storage from its managed identity.',
+      'The conversation store is unavailable: the app could not obtain a token for Table Storage from its ' +
+        'managed identity.',
       'store_credential_unavailable',
     );
   }
-  const status = typeof error === 'object' && error !== null ? (error as { statusCode?: unknown }).statusCode : undefined;
+  const status = typeof error === 'object' && error !== null ? (error as { statusCode?: unknown }).statusCode : null;
   if (status === 401 || status === 403) {
     return serviceUnavailable(
-      `The conversation store refused the app's credentials (${status}); check the identity's role on the storage account.`,
+      `The conversation store refused the app's credentials (${status}); ` +
+        "check the identity's role on the storage account.",
       'store_auth_failed',
     );
   }

@@ -102,13 +102,16 @@ export interface StackOptions {
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const name = options.name ?? basename(process.argv[1] ?? 'test').replace(/\.test\.ts$/, '');
   const azurite = options.azurite ? await startAzurite() : undefined;
-  const keyless = options.keyless ? await startKeylessStorage(typeof options.keyless === 'object' ? options.keyless : {}) : undefined;
+  const keylessOptions = typeof options.keyless === 'object' ? options.keyless : {};
+  const keyless = options.keyless ? await startKeylessStorage(keylessOptions) : undefined;
   const simulator = options.simulator ? await startSimulator(typeof options.simulator === 'object' ? options.simulator : {}) : undefined;
   const env: Record<string, string> = {
     TRUST_PRINCIPAL_HEADERS: 'true',
     ...(azurite ? { AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString } : {}),
     ...(keyless ? keyless.env : {}),
-    ...(simulator ? { AZURE_OPENAI_ENDPOINT: simulator.url, ...(keyless ? {} : { AZURE_OPENAI_API_KEY: SIMULATOR_TEST_KEY }) } : {}),
+    ...(simulator ? { AZURE_OPENAI_ENDPOINT: simulator.url } : {}),
+    // Keyless: the upstream authenticates with the managed identity too, as in Azure (the simulator takes bearers).
+    ...(simulator && !keyless ? { AZURE_OPENAI_API_KEY: SIMULATOR_TEST_KEY } : {}),
     ...options.env,
   };
   let app = await startApp(env, name);
