@@ -3,12 +3,14 @@
  * - storage: Azurite's Table service (data under .azurite/, kept across restarts) unless a store is configured;
  * - upstream: the Azure OpenAI simulator unless AZURE_OPENAI_ENDPOINT or OPENAI_BASE_URL is set;
  * - host: `func start` when Core Tools are installed, otherwise dev/host.ts serving the same functions.
+ * `STORAGE_AUTH=identity npm start`: storage the keyless way Azure runs it instead (docs/keyless-storage.md):
+ * Azurite over HTTPS accepting bearer tokens only, a fake managed-identity endpoint, and a log line per request.
  * Ctrl-C stops everything it started.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { startAzurite, azuriteConnectionString, type Azurite } from './azurite.js';
+import { startAzurite, azuriteConnectionString, localCertificate, type Azurite } from './azurite.js';
 import { startSimulator } from './simulator/server.js';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -30,7 +32,52 @@ const isListening = (port: number) =>
     socket.once('error', () => resolve(false));
   });
 
+const keylessDir = `${root}.azurite/keyless`;
+
+/**
+ * The app must trust the local certificate from its first line (Node reads NODE_EXTRA_CA_CERTS at start only),
+ * and the local host runs in this process: so make the certificate, then run this script again trusting it.
+ * Returns false when this process is the one to carry on.
+ */
+function relaunchTrustingLocalCertificate(): boolean {
+  const { cert } = localCertificate(`${keylessDir}/tls`);
+  if (env.NODE_EXTRA_CA_CERTS === cert) return false;
+  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+    stdio: 'inherit',
+    env: { ...env, NODE_EXTRA_CA_CERTS: cert },
+  });
+  // Ctrl-C reaches the child too (same process group); this parent only waits for it.
+  process.removeAllListeners('SIGINT').removeAllListeners('SIGTERM');
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
+  child.once('exit', (code) => process.exit(code ?? 0));
+  return true;
+}
+
+/** Keyless storage: every setting as infra/main.bicep sets it in Azure, with local stand-ins behind them. */
+async function ensureKeylessStorage() {
+  const { startKeylessStorage } = await import('./keyless-storage.js');
+  if (env.AZURE_OPENAI_ENDPOINT && !env.AZURE_OPENAI_API_KEY) {
+    console.warn('upstream: uses the fake managed identity too; give Azure OpenAI an api-key or use the simulator');
+  }
+  const keyless = await startKeylessStorage({
+    dir: keylessDir,
+    location: `${keylessDir}/data`,
+    onTokenRequest: (r) =>
+      console.log(`identity: token for ${r.resource} (client ${r.clientId ?? 'system-assigned'}) → ${r.outcome}`),
+    onRequest: (r) => {
+      const audience = r.audience ? `, aud ${r.audience}` : '';
+      console.log(`storage: ${r.method} ${r.path} → ${r.status} (${r.scheme}${audience})`);
+    },
+  });
+  stops.push(() => keyless.stop());
+  delete env.AZURE_STORAGE_CONNECTION_STRING;
+  Object.assign(env, keyless.env);
+  console.log(`storage: Azurite over HTTPS with bearer tokens only (--oauth basic), data in .azurite/keyless/`);
+  console.log(`storage: table endpoint ${keyless.tableEndpoint}, client id ${env.AZURE_CLIENT_ID} (fake identity)`);
+}
+
 async function ensureStorage() {
+  if (env.STORAGE_AUTH === 'identity') return ensureKeylessStorage();
   const conn = env.AZURE_STORAGE_CONNECTION_STRING;
   if (env.AZURE_STORAGE_TABLE_ENDPOINT || (conn && conn !== 'UseDevelopmentStorage=true')) {
     console.log('storage: the configured Table Storage');
@@ -59,7 +106,8 @@ async function ensureUpstream() {
   }
   const port = Number(env.SIMULATOR_PORT ?? 8090);
   env.AZURE_OPENAI_ENDPOINT = `http://127.0.0.1:${port}`;
-  env.AZURE_OPENAI_API_KEY = SIMULATOR_KEY;
+  // Keyless mode: the simulator accepts the managed identity's bearer token, as Azure OpenAI does with Bicep's roles.
+  if (env.STORAGE_AUTH !== 'identity') env.AZURE_OPENAI_API_KEY = SIMULATOR_KEY;
   if (await isListening(port)) return console.log(`upstream: Azure OpenAI simulator already running on 127.0.0.1:${port}`);
   const simulator = await startSimulator({ port });
   stops.push(() => simulator.close());
@@ -73,6 +121,10 @@ function hasFunc(): boolean {
 
 async function main() {
   loadLocalSettings();
+  if (env.STORAGE_AUTH !== undefined && env.STORAGE_AUTH !== 'identity' && env.STORAGE_AUTH !== 'key') {
+    throw new Error(`STORAGE_AUTH must be 'identity' or 'key' (the default)`);
+  }
+  if (env.STORAGE_AUTH === 'identity' && relaunchTrustingLocalCertificate()) return;
   env.TRUST_PRINCIPAL_HEADERS ??= 'true'; // No platform injects principals locally; the headers let one browser act as several users.
   await ensureStorage();
   await ensureUpstream();

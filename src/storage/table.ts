@@ -5,6 +5,7 @@
  */
 import type { TableClient } from '@azure/data-tables';
 import { settings } from '../config.js';
+import { azureCredential, storageAuthError } from '../azure/credential.js';
 import { ApiError, serviceUnavailable } from '../errors.js';
 
 const clients = new Map<string, Promise<TableClient>>();
@@ -76,10 +77,7 @@ async function createClient(tableName: string): Promise<TableClient> {
   const retryOptions = { maxRetries: 2, retryDelayInMs: 200, maxRetryDelayInMs: 1_000 };
   let client: TableClient;
   if (s.AZURE_STORAGE_TABLE_ENDPOINT) {
-    const identity = await import('@azure/identity');
-    const credential = s.AZURE_CLIENT_ID
-      ? new identity.ManagedIdentityCredential({ clientId: s.AZURE_CLIENT_ID })
-      : new identity.DefaultAzureCredential();
+    const credential = await azureCredential(s);
     client = new tables.TableClient(s.AZURE_STORAGE_TABLE_ENDPOINT, tableName, credential, { retryOptions });
   } else if (s.AZURE_STORAGE_CONNECTION_STRING) {
     const local = /UseDevelopmentStorage=true|127\.0\.0\.1|localhost/i.test(s.AZURE_STORAGE_CONNECTION_STRING);
@@ -134,6 +132,8 @@ export function statusOf(error: unknown): number | undefined {
 /** Storage failures the caller cannot fix: unreachable or failing store → 503. Never echoes connection details. */
 export function storeError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
+  const auth = storageAuthError(error);
+  if (auth) return auth;
   const status = statusOf(error);
   if (status === 429 || status === 503 || status === 500 || status === undefined) {
     markDown();

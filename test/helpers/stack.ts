@@ -7,6 +7,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { basename } from 'node:path';
 import { startAzurite, type Azurite } from '../../dev/azurite.js';
+import type { IdentityBehaviour } from '../../dev/fake-identity.js';
+import { startKeylessStorage, type KeylessStorage } from '../../dev/keyless-storage.js';
 import { freePort } from '../../dev/ports.js';
 import { startSimulator, type Simulator } from '../../dev/simulator/server.js';
 import type { Fault } from '../../dev/simulator/faults.js';
@@ -72,6 +74,8 @@ export interface Stack {
   url: string;
   app: AppProcess;
   azurite?: Azurite;
+  /** With `keyless`: Azurite behind bearer tokens, the fake identity endpoint, and the recorded storage requests. */
+  keyless?: KeylessStorage;
   simulator?: Simulator;
   env: Record<string, string>;
   /** Stops and starts the app process with the same settings (e.g. to prove data outlives it). */
@@ -82,16 +86,32 @@ export interface Stack {
 /** The api-key tests give the app for the simulator; distinctive so the security tests can grep logs for it. */
 export const SIMULATOR_TEST_KEY = 'sim-test-key-5f1c9e0a7b3d';
 
-export async function startStack(
-  options: { azurite?: boolean; simulator?: boolean | { latencyMs?: number; tokenDelayMs?: number; apiKeys?: string[] }; env?: Record<string, string>; name?: string } = {},
-): Promise<Stack> {
+export interface StackOptions {
+  azurite?: boolean;
+  /**
+   * The app as infra/main.bicep configures it in Azure: Table Storage by endpoint and managed identity over HTTPS
+   * (Azurite `--oauth basic`), the upstream by managed identity too; no key or connection string anywhere.
+   * `behaviour` tells the fake identity endpoint what to do per client id (e.g. refuse one).
+   */
+  keyless?: boolean | { behaviour?: Record<string, IdentityBehaviour> };
+  simulator?: boolean | { latencyMs?: number; tokenDelayMs?: number; apiKeys?: string[] };
+  env?: Record<string, string>;
+  name?: string;
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const name = options.name ?? basename(process.argv[1] ?? 'test').replace(/\.test\.ts$/, '');
   const azurite = options.azurite ? await startAzurite() : undefined;
+  const keylessOptions = typeof options.keyless === 'object' ? options.keyless : {};
+  const keyless = options.keyless ? await startKeylessStorage(keylessOptions) : undefined;
   const simulator = options.simulator ? await startSimulator(typeof options.simulator === 'object' ? options.simulator : {}) : undefined;
   const env: Record<string, string> = {
     TRUST_PRINCIPAL_HEADERS: 'true',
     ...(azurite ? { AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString } : {}),
-    ...(simulator ? { AZURE_OPENAI_ENDPOINT: simulator.url, AZURE_OPENAI_API_KEY: SIMULATOR_TEST_KEY } : {}),
+    ...(keyless ? keyless.env : {}),
+    ...(simulator ? { AZURE_OPENAI_ENDPOINT: simulator.url } : {}),
+    // Keyless: the upstream authenticates with the managed identity too, as in Azure (the simulator takes bearers).
+    ...(simulator && !keyless ? { AZURE_OPENAI_API_KEY: SIMULATOR_TEST_KEY } : {}),
     ...options.env,
   };
   let app = await startApp(env, name);
@@ -99,6 +119,7 @@ export async function startStack(
     url: app.url,
     app,
     azurite,
+    keyless,
     simulator,
     env,
     async restartApp() {
@@ -109,7 +130,7 @@ export async function startStack(
     },
     async stop() {
       await app.stop();
-      await Promise.all([azurite?.stop(), simulator?.close()]);
+      await Promise.all([azurite?.stop(), keyless?.stop(), simulator?.close()]);
     },
   };
   return stack;
