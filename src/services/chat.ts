@@ -19,6 +19,8 @@ export type ModelAnswer<T> = { stream: false; body: T | RawJson } | { stream: tr
 export interface CallContext {
   caller: string | null;
   signal?: AbortSignal;
+  /** Azure-shaped routes: streams keep Azure's empty-choices chunks (prompt filter results). */
+  azureShape?: boolean;
 }
 
 /** The encoding that counts a deployment's tokens: by its name when that names a model family, else cl100k_base. */
@@ -53,6 +55,7 @@ export async function createChatCompletion(request: ChatCompletionRequest, conte
       textOf: (choice) => choice.delta.content ?? '',
       countTokens: (text) => encoding.count(text),
       accounting: meteredStream(reservation, promptTokens),
+      keepEmptyChoices: context.azureShape,
     }),
   };
 }

@@ -34,6 +34,7 @@ export async function createCompletion(request: CompletionRequest, context: Call
       textOf: (choice) => choice.text ?? '',
       countTokens: (text) => encoding.count(text),
       accounting: meteredStream(reservation, promptTokens),
+      keepEmptyChoices: context.azureShape,
     }),
   };
 }
