@@ -11,7 +11,13 @@ import { ApiError } from '../http/errors.js';
 import { defineFunction, json, type ApiFunction } from '../http/handler.js';
 import { readJson } from '../http/request.js';
 import type { Capability } from '../openai/index.js';
-import { AZURE_API_VERSIONS, azureChatRequestSchema, azureCompletionRequestSchema, azureEmbeddingsRequestSchema, azureQuerySchema } from '../schemas/azure.js';
+import {
+  AZURE_API_VERSIONS,
+  azureChatRequestSchema,
+  azureCompletionRequestSchema,
+  azureEmbeddingsRequestSchema,
+  azureQuerySchema,
+} from '../schemas/azure.js';
 import { chatCompletionSchema } from '../schemas/chat.js';
 import { completionSchema } from '../schemas/completions.js';
 import { embeddingsResponseSchema } from '../schemas/embeddings.js';
@@ -32,10 +38,22 @@ const TAG = 'azure-openai';
 function checkApiVersion(request: HttpRequest): void {
   const version = request.query.get('api-version');
   if (!version) {
-    throw new ApiError(404, 'not_found_error', 'Resource not found: the api-version query parameter is required (e.g. ?api-version=2024-10-21).', 'api-version', '404');
+    throw new ApiError(
+      404,
+      'not_found_error',
+      'Resource not found: the api-version query parameter is required (e.g. ?api-version=2024-10-21).',
+      'api-version',
+      '404',
+    );
   }
   if (!AZURE_API_VERSIONS.includes(version)) {
-    throw new ApiError(400, 'invalid_request_error', `API version not supported: '${version.slice(0, 40)}'. Supported: ${AZURE_API_VERSIONS.join(', ')}.`, 'api-version', 'BadRequest');
+    throw new ApiError(
+      400,
+      'invalid_request_error',
+      `API version not supported: '${version.slice(0, 40)}'. Supported: ${AZURE_API_VERSIONS.join(', ')}.`,
+      'api-version',
+      'BadRequest',
+    );
   }
 }
 
@@ -53,10 +71,23 @@ function deploymentFor(capability: Capability, request: HttpRequest): string {
     embeddings: s.AZURE_OPENAI_EMBEDDINGS_DEPLOYMENTS,
   };
   if (byCapability[capability].includes(deployment)) return deployment;
+  const known = `Deployments for ${capability}: ${byCapability[capability].join(', ')}.`;
   if (Object.values(byCapability).some((names) => names.includes(deployment))) {
-    throw new ApiError(400, 'invalid_request_error', `The ${capability} operation does not work with the deployment '${deployment}'. Deployments for ${capability}: ${byCapability[capability].join(', ')}.`, null, 'OperationNotSupported');
+    throw new ApiError(
+      400,
+      'invalid_request_error',
+      `The ${capability} operation does not work with the deployment '${deployment}'. ${known}`,
+      null,
+      'OperationNotSupported',
+    );
   }
-  throw new ApiError(404, 'not_found_error', `The API deployment '${deployment.slice(0, 64)}' does not exist here. Deployments for ${capability}: ${byCapability[capability].join(', ')}.`, null, 'DeploymentNotFound');
+  throw new ApiError(
+    404,
+    'not_found_error',
+    `The API deployment '${deployment.slice(0, 64)}' does not exist here. ${known}`,
+    null,
+    'DeploymentNotFound',
+  );
 }
 
 const azureContext = (request: HttpRequest) => ({ ...callContext(request), azureShape: true });
@@ -67,7 +98,7 @@ const deploymentRoutes = [
     route: 'openai/deployments/{deployment}/chat/completions',
     methods: ['POST'],
     docs: {
-      summary: "Chat completion on Azure OpenAI's path; the deployment is a configured alias. Answers keep Azure's filter results.",
+      summary: "Chat completion on Azure OpenAI's path (deployment = a configured alias); answers keep Azure's fields.",
       tags: [TAG],
       query: azureQuerySchema,
       body: azureChatRequestSchema,
@@ -86,7 +117,8 @@ const deploymentRoutes = [
     route: 'openai/deployments/{deployment}/completions',
     methods: ['POST'],
     docs: {
-      summary: "Prompt continuation on Azure OpenAI's path; the deployment is a configured alias. Answers keep Azure's filter results.",
+      summary:
+        "Prompt continuation on Azure OpenAI's path (deployment = a configured alias); answers keep Azure's fields.",
       tags: [TAG],
       query: azureQuerySchema,
       body: azureCompletionRequestSchema,
@@ -122,7 +154,12 @@ const deploymentRoutes = [
 
 /** `/openai/v1/X` serves exactly what `/v1/X` serves (same handler, same normalisation); only the path differs. */
 function alias(target: ApiFunction, name: string): ApiFunction {
-  return { ...target, name, route: `openai/${target.route}`, docs: { ...target.docs, summary: `Alias of /${target.route} at Azure's /openai/v1 base URL.`, tags: [TAG] } };
+  return {
+    ...target,
+    name,
+    route: `openai/${target.route}`,
+    docs: { ...target.docs, summary: `Alias of /${target.route} at Azure's /openai/v1 base URL.`, tags: [TAG] },
+  };
 }
 
 const byRoute = (list: readonly ApiFunction[], route: string): ApiFunction => {

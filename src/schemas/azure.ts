@@ -43,11 +43,15 @@ export const AZURE_API_VERSIONS: readonly string[] = [...AZURE_GA_API_VERSIONS, 
 export const azureQuerySchema = z.object({
   'api-version': z
     .enum([...AZURE_GA_API_VERSIONS, ...AZURE_PREVIEW_API_VERSIONS])
-    .describe("Azure's api-version (required, as on Azure). Validated only: the upstream is called with the configured version."),
+    .describe("Azure's api-version (required, as on Azure); only validated: the upstream gets the configured version."),
 });
 
 /** Azure picks the model by the deployment in the path and ignores `model`; clients send anything there, even ''. */
-const ignoredModel = z.string().max(256).optional().describe('Ignored, as on Azure: the deployment in the path names the model.');
+const ignoredModel = z
+  .string()
+  .max(256)
+  .optional()
+  .describe('Ignored, as on Azure: the deployment in the path names the model.');
 const unsupported = (why: string) => z.never({ error: why }).optional();
 
 export const azureChatRequestSchema = chatCompletionRequestSchema.extend({
