@@ -228,6 +228,22 @@ describe('AzureOpenAI client against /api/openai/deployments/{deployment}/…', 
   });
 });
 
+describe('OpenAPI', () => {
+  it('lists the Azure-shaped routes under their own tag, api-version a required query parameter', async () => {
+    const doc = await (await fetch(`${stack.url}/v1/openapi.json`)).json();
+    assert.ok(doc.tags.some((t: { name: string }) => t.name === 'azure-openai'));
+    for (const path of ['chat/completions', 'completions', 'embeddings']) {
+      const op = doc.paths[`/openai/deployments/{deployment}/${path}`].post;
+      assert.deepEqual(op.tags, ['azure-openai']);
+      const version = op.parameters.find((p: { name: string }) => p.name === 'api-version');
+      assert.equal(version.in, 'query');
+      assert.equal(version.required, true);
+      assert.ok(version.schema.enum.includes('2024-10-21') && version.schema.enum.includes('2023-03-15-preview'));
+      assert.deepEqual(doc.paths[`/openai/v1/${path}`].post.tags, ['azure-openai']);
+    }
+  });
+});
+
 describe("the caller's api-key and Authorization never leave the service", () => {
   it("the upstream sees only the configured key; no log holds the caller's", async () => {
     await simReset(stack);
@@ -275,7 +291,8 @@ describe("the caller's api-key and Authorization never leave the service", () =>
     // The host logs each request when it is answered; one last request marks where this test's lines end.
     await fetch(`${stack.url}/v1/health?mark=azure-leak-check`);
     let appLog = '';
-    while (!/GET \/api\/v1\/health/.test(appLog)) {
+    for (let polls = 0; !/GET \/api\/v1\/health/.test(appLog); polls++) {
+      assert.ok(polls < 400, 'the app logged the marker request');
       await new Promise((resolve) => setTimeout(resolve, 50));
       appLog = readFileSync(stack.app.logFile, 'utf8');
     }
