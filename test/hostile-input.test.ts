@@ -20,7 +20,13 @@ before(async () => {
 });
 after(async () => stack?.stop());
 
-const postRoutes = functions.filter((f) => f.methods.includes('POST')).map((f) => f.route.replace('{id}', () => conversationId));
+// Azure-shaped routes get a real deployment and api-version, so the fuzz reaches their body validation.
+const AZURE_DEPLOYMENT: Record<string, string> = { 'chat/completions': 'gpt-4o-mini', completions: 'gpt-35-turbo-instruct', embeddings: 'text-embedding-3-small' };
+const concrete = (route: string) =>
+  route.includes('{deployment}')
+    ? `${route.replace('{deployment}', AZURE_DEPLOYMENT[route.split('{deployment}/')[1]!]!)}?api-version=2024-10-21`
+    : route.replace('{id}', () => conversationId);
+const postRoutes = functions.filter((f) => f.methods.includes('POST')).map((f) => concrete(f.route));
 
 async function send(route: string, body: string | Uint8Array, headers: Record<string, string> = {}) {
   const response = await fetch(`${stack.url}/${route}`, { method: 'POST', headers: { ...user, 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : new Blob([body as Uint8Array<ArrayBuffer>]) });

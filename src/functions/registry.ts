@@ -1,4 +1,5 @@
 import type { ApiFunction } from '../http/handler.js';
+import { azureFunctions } from './azure.js';
 import { chatFunctions } from './chat.js';
 import { completionsFunctions } from './completions.js';
 import { conversationFunctions } from './conversations.js';
@@ -14,6 +15,7 @@ export const functions: readonly ApiFunction[] = [
   ...completionsFunctions,
   ...chatFunctions,
   ...embeddingsFunctions,
+  ...azureFunctions,
   ...conversationFunctions,
   ...tokenizeFunctions,
   ...usageFunctions,

@@ -25,6 +25,8 @@ export interface CallContext {
   caller: string | null;
   /** Aborted when the caller has gone (where the host can tell); every upstream call of the request ends then. */
   signal?: AbortSignal;
+  /** Azure-shaped routes: streams keep Azure's empty-choices chunks (prompt filter results). */
+  azureShape?: boolean;
 }
 
 /** The encoding that counts a deployment's tokens: by its name when that names a model family, else cl100k_base. */
@@ -128,6 +130,7 @@ export async function callModel<T extends WholeAnswer, C extends Chunk>(
       textOf: call.textOf,
       countTokens: (text) => encoding.count(text),
       accounting: streamAccounting(reservation, promptTokens, encoding, call.onStreamComplete),
+      keepEmptyChoices: context.azureShape,
     }),
   };
 }

@@ -44,7 +44,9 @@ interface Chunk {
 /**
  * Relays upstream chunks as SSE. Azure's empty-choices chunks (prompt filter results, its usage chunk) are
  * dropped; the service counts the answer itself and, when the caller asked for `include_usage`, sends a usage
- * chunk (the upstream's figures when it gave them). Success ends with `[DONE]`; a failure ends with an
+ * chunk (the upstream's figures when it gave them). With `keepEmptyChoices` (the Azure-shaped routes), the
+ * empty-choices chunks other than the usage one are relayed as they came, since Azure clients may read their
+ * `prompt_filter_results`. Success ends with `[DONE]`; a failure ends with an
  * `error` event and no `[DONE]`, so no client mistakes a broken answer for a whole one.
  */
 export async function* relayStream<C extends Chunk>(
@@ -55,6 +57,7 @@ export async function* relayStream<C extends Chunk>(
     textOf: (choice: C['choices'][number]) => string;
     countTokens: (text: string) => number;
     accounting?: StreamAccounting;
+    keepEmptyChoices?: boolean;
   },
 ): AsyncGenerator<SseEvent, void, undefined> {
   const texts: string[] = [];
@@ -65,7 +68,10 @@ export async function* relayStream<C extends Chunk>(
     try {
       for await (const chunk of chunks) {
         if (chunk.usage) upstreamUsage = chunk.usage;
-        if (!chunk.choices?.length) continue;
+        if (!chunk.choices?.length) {
+          if (options.keepEmptyChoices && !chunk.usage) yield { data: chunk };
+          continue;
+        }
         last = chunk;
         for (const choice of chunk.choices) texts[choice.index] = (texts[choice.index] ?? '') + options.textOf(choice);
         const { usage: _drop, ...rest } = chunk;
