@@ -19,7 +19,8 @@ export const stagingPath = `${root}${STAGING_DIR}/`;
 /** The package.json the Functions Node worker reads: ESM, the entry; nothing to install or run. */
 export function deployedPackageJson(): Record<string, string> {
   const project = JSON.parse(readFileSync(`${root}package.json`, 'utf8'));
-  return { name: project.name, version: project.version, private: project.private, type: project.type, main: project.main };
+  const { name, version, private: isPrivate, type, main } = project;
+  return { name, version, private: isPrivate, type, main };
 }
 
 export function stage(): void {
@@ -52,7 +53,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     rmSync(zip, { force: true });
     const files = packageFiles();
     execFileSync('zip', ['-q', '-9', zip, ...files], { cwd: stagingPath });
-    console.log(`${files.length} files, ${(statSync(zip).size / 1024 / 1024).toFixed(2)} MB zipped → .build/deploy.zip`);
+    const mb = (statSync(zip).size / 1024 / 1024).toFixed(2);
+    console.log(`${files.length} files, ${mb} MB zipped → .build/deploy.zip`);
   } else {
     console.log(`staged ${packageFiles().length} files in ${STAGING_DIR}/ (host.json, package.json, dist/)`);
   }

@@ -67,7 +67,11 @@ export class ConfigError extends Error {
 }
 
 /** Deployment lists set but empty mean "none" (infra leaves an optional capability off so), not the local default. */
-const EMPTY_MEANS_NONE = new Set<string>(['AZURE_OPENAI_CHAT_DEPLOYMENTS', 'AZURE_OPENAI_COMPLETIONS_DEPLOYMENTS', 'AZURE_OPENAI_EMBEDDINGS_DEPLOYMENTS']);
+const EMPTY_MEANS_NONE = new Set<string>([
+  'AZURE_OPENAI_CHAT_DEPLOYMENTS',
+  'AZURE_OPENAI_COMPLETIONS_DEPLOYMENTS',
+  'AZURE_OPENAI_EMBEDDINGS_DEPLOYMENTS',
+]);
 
 /** Validates the environment once; the message names each bad setting but never echoes its value. */
 export function parseSettings(env: Record<string, string | undefined>): Settings {

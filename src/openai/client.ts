@@ -163,7 +163,9 @@ export function resolveDeployment(capability: Capability, model?: string | null)
   const known = lists[capability];
   if (known.length === 0) {
     // An optional capability left off in this deployment (e.g. no completions model in the region): say what is on.
-    const configured = Object.entries(lists).filter(([, names]) => names.length > 0).map(([c, names]) => `${c}: ${names.join(', ')}`);
+    const configured = Object.entries(lists)
+      .filter(([, names]) => names.length > 0)
+      .map(([c, names]) => `${c}: ${names.join(', ')}`);
     const message = `This deployment has no ${capability} model configured. Configured: ${configured.join('; ') || 'none'}.`;
     throw new ApiError(404, 'invalid_request_error', message, 'model', 'deployment_not_configured');
   }
