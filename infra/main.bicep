@@ -54,6 +54,9 @@ param embeddingsCapacity int = 30
 @description('Azure OpenAI data-plane api-version the API calls (GA).')
 param openAiApiVersion string = '2024-10-21'
 
+@description('Most conversations one user may keep (CONVERSATIONS_PER_USER).')
+param conversationsPerUser int = 1000
+
 @description('Per-user token quotas (0 = off).')
 param quotaTokensPerMinute int = 0
 param quotaTokensPerDay int = 0
@@ -154,6 +157,7 @@ module api 'modules/functionapp.bicep' = {
       AZURE_CLIENT_ID: identity.outputs.clientId
       AZURE_STORAGE_TABLE_ENDPOINT: storage.outputs.tableEndpoint
       CONVERSATIONS_TABLE_NAME: conversationsTableName
+      CONVERSATIONS_PER_USER: string(conversationsPerUser)
       TRUST_PRINCIPAL_HEADERS: enableAppServiceAuth ? 'true' : 'false'
       CORS_ALLOWED_ORIGINS: appCorsOrigins
       MAX_REQUEST_BODY_BYTES: '4194304'
