@@ -8,7 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { startAzurite } from '../dev/azurite.js';
 import { startSimulator } from '../dev/simulator/server.js';
-import { packageFiles } from '../scripts/package.js';
+import { packageFiles, stage, stagingPath } from '../scripts/package.js';
 import { deflateRawSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 
@@ -99,9 +99,10 @@ for (const [name, r] of Object.entries(rows)) {
 const ratio = rows['tokenize']!.sinceStartMs / rows['bare Node server (tokenize answer)']!.sinceStartMs;
 console.log(`\nfirst tokenize answer vs bare Node server: ${ratio.toFixed(2)}×`);
 
+stage(); // the artifact azd deploys, from the dist/ measured above
 const files = packageFiles();
-const compressed = files.reduce((sum, f) => sum + deflateRawSync(readFileSync(`${root}${f}`), { level: 9 }).length, 0);
-const raw = files.reduce((sum, f) => sum + readFileSync(`${root}${f}`).length, 0);
+const compressed = files.reduce((sum, f) => sum + deflateRawSync(readFileSync(`${stagingPath}${f}`), { level: 9 }).length, 0);
+const raw = files.reduce((sum, f) => sum + readFileSync(`${stagingPath}${f}`).length, 0);
 console.log(`deployment package: ${files.length} files, ${(raw / 1048576).toFixed(2)} MB, ${(compressed / 1048576).toFixed(2)} MB compressed`);
 
 mkdirSync(`${root}bench/results`, { recursive: true });

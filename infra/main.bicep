@@ -15,6 +15,10 @@ param location string
 @description('Object id of the deploying user: given data-plane roles so the API can be run locally against Azure. Empty to skip.')
 param principalId string = ''
 
+@description('What principalId is (azd sets AZURE_PRINCIPAL_TYPE: a user, or a service principal in CI).')
+@allowed(['User', 'ServicePrincipal', 'Group'])
+param principalType string = 'User'
+
 @description('Browser origins allowed to call the API (CORS), comma-separated, e.g. https://app.example.com. Empty: none.')
 param corsAllowedOrigins string = ''
 
@@ -24,15 +28,19 @@ param enableAppServiceAuth bool = false
 @description('Entra ID app registration (client) id used by App Service authentication; required when enableAppServiceAuth.')
 param authClientId string = ''
 
-@description('Chat model deployment.')
-param chatModelName string = 'gpt-4o-mini'
-param chatModelVersion string = '2024-07-18'
+// Model deployments. Defaults: current, generally available models (Microsoft's model retirement table, read
+// 2026-11-27; test/infra.test.ts keeps a list of retired versions they must not be on). Every default is offered
+// as GlobalStandard in eastus2 and swedencentral (docs/deploy.md). Each deployment is named after its model,
+// and that name is the `model` callers send.
+@description('Chat model deployment (a GPT-5-family reasoning model: callers use max_completion_tokens).')
+param chatModelName string = 'gpt-5.2'
+param chatModelVersion string = '2025-12-11'
 param chatDeploymentSku string = 'GlobalStandard'
 @description('Capacity in thousands of tokens per minute.')
 param chatCapacity int = 30
 
-@description('Completions (instruct) model deployment.')
-param completionsModelName string = 'gpt-35-turbo-instruct'
+@description('Completions (instruct) model deployment; empty (the default) for none: /v1/completions then answers 404. Azure still offers gpt-35-turbo-instruct 0914, Standard, in few regions (eastus, swedencentral).')
+param completionsModelName string = ''
 param completionsModelVersion string = '0914'
 param completionsDeploymentSku string = 'Standard'
 param completionsCapacity int = 30
@@ -40,11 +48,14 @@ param completionsCapacity int = 30
 @description('Embeddings model deployment.')
 param embeddingsModelName string = 'text-embedding-3-small'
 param embeddingsModelVersion string = '1'
-param embeddingsDeploymentSku string = 'Standard'
+param embeddingsDeploymentSku string = 'GlobalStandard'
 param embeddingsCapacity int = 30
 
 @description('Azure OpenAI data-plane api-version the API calls (GA).')
 param openAiApiVersion string = '2024-10-21'
+
+@description('Most conversations one user may keep (CONVERSATIONS_PER_USER).')
+param conversationsPerUser int = 1000
 
 @description('Per-user token quotas (0 = off).')
 param quotaTokensPerMinute int = 0
@@ -52,6 +63,13 @@ param quotaTokensPerDay int = 0
 
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
+// Easy Auth without an app registration would lock every caller out: stop provisioning with a clear message.
+var authClientIdMissing = 'enableAppServiceAuth is true but authClientId is empty: run `azd env set AUTH_CLIENT_ID <app registration client id>` (or `azd env set ENABLE_APP_SERVICE_AUTH false`), then `azd up`.'
+var checkedAuthClientId = enableAppServiceAuth && empty(authClientId) ? fail(authClientIdMissing) : authClientId
+// With Easy Auth on, the platform answers CORS (preflights carry no token; see docs/deploy.md), so the app's own
+// CORS list is left empty to avoid a second set of Access-Control-* headers. With it off, the app answers CORS.
+var platformCorsOrigins = enableAppServiceAuth ? filter(map(split(corsAllowedOrigins, ','), o => trim(o)), o => !empty(o)) : []
+var appCorsOrigins = enableAppServiceAuth ? '' : corsAllowedOrigins
 var conversationsTableName = 'conversations'
 
 resource rg 'Microsoft.Resources/resourceGroups@2021-04-01' = {
@@ -91,11 +109,13 @@ module openai 'modules/openai.bicep' = {
     name: 'oai-${resourceToken}'
     location: location
     tags: tags
-    deployments: [
-      { name: chatModelName, model: chatModelName, version: chatModelVersion, sku: chatDeploymentSku, capacity: chatCapacity }
-      { name: completionsModelName, model: completionsModelName, version: completionsModelVersion, sku: completionsDeploymentSku, capacity: completionsCapacity }
-      { name: embeddingsModelName, model: embeddingsModelName, version: embeddingsModelVersion, sku: embeddingsDeploymentSku, capacity: embeddingsCapacity }
-    ]
+    deployments: concat(
+      [{ name: chatModelName, model: chatModelName, version: chatModelVersion, sku: chatDeploymentSku, capacity: chatCapacity }],
+      empty(completionsModelName) ? [] : [
+        { name: completionsModelName, model: completionsModelName, version: completionsModelVersion, sku: completionsDeploymentSku, capacity: completionsCapacity }
+      ],
+      [{ name: embeddingsModelName, model: embeddingsModelName, version: embeddingsModelVersion, sku: embeddingsDeploymentSku, capacity: embeddingsCapacity }]
+    )
   }
 }
 
@@ -105,6 +125,7 @@ module roles 'modules/roles.bicep' = {
   params: {
     identityPrincipalId: identity.outputs.principalId
     userPrincipalId: principalId
+    userPrincipalType: principalType
     storageAccountName: storage.outputs.name
     openAiAccountName: openai.outputs.name
     appInsightsName: monitoring.outputs.appInsightsName
@@ -118,7 +139,9 @@ module api 'modules/functionapp.bicep' = {
     name: 'func-api-${resourceToken}'
     planName: 'plan-${resourceToken}'
     location: location
-    tags: union(tags, { 'azd-service-name': 'api' })
+    tags: tags
+    // Only the site carries azd-service-name (azd before 1.23.4 fails when two resources carry it).
+    serviceName: 'api'
     identityId: identity.outputs.id
     identityClientId: identity.outputs.clientId
     storageAccountName: storage.outputs.name
@@ -134,8 +157,9 @@ module api 'modules/functionapp.bicep' = {
       AZURE_CLIENT_ID: identity.outputs.clientId
       AZURE_STORAGE_TABLE_ENDPOINT: storage.outputs.tableEndpoint
       CONVERSATIONS_TABLE_NAME: conversationsTableName
+      CONVERSATIONS_PER_USER: string(conversationsPerUser)
       TRUST_PRINCIPAL_HEADERS: enableAppServiceAuth ? 'true' : 'false'
-      CORS_ALLOWED_ORIGINS: corsAllowedOrigins
+      CORS_ALLOWED_ORIGINS: appCorsOrigins
       MAX_REQUEST_BODY_BYTES: '4194304'
       UPSTREAM_TIMEOUT_MS: '60000'
       UPSTREAM_MAX_RETRIES: '3'
@@ -145,7 +169,8 @@ module api 'modules/functionapp.bicep' = {
       QUOTA_TOKENS_PER_DAY: string(quotaTokensPerDay)
     }
     enableAppServiceAuth: enableAppServiceAuth
-    authClientId: authClientId
+    authClientId: checkedAuthClientId
+    platformCorsOrigins: platformCorsOrigins
   }
   dependsOn: [roles]
 }

@@ -41,7 +41,8 @@ await build({
   splitting: true,
   format: 'esm',
   platform: 'node',
-  target: 'node20',
+  // What Azure runs: functionAppConfig.runtime in infra/modules/functionapp.bicep (test/build.test.ts checks).
+  target: 'node22',
   sourcemap: true,
   sourcesContent: true,
   minify: true,

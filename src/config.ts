@@ -66,12 +66,19 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/** Deployment lists set but empty mean "none" (infra leaves an optional capability off so), not the local default. */
+const EMPTY_MEANS_NONE = new Set<string>([
+  'AZURE_OPENAI_CHAT_DEPLOYMENTS',
+  'AZURE_OPENAI_COMPLETIONS_DEPLOYMENTS',
+  'AZURE_OPENAI_EMBEDDINGS_DEPLOYMENTS',
+]);
+
 /** Validates the environment once; the message names each bad setting but never echoes its value. */
 export function parseSettings(env: Record<string, string | undefined>): Settings {
   const input: Record<string, string> = {};
   for (const name of settingNames) {
     const value = env[name];
-    if (value !== undefined && value !== '') input[name] = value;
+    if (value !== undefined && (value !== '' || EMPTY_MEANS_NONE.has(name))) input[name] = value;
   }
   const result = settingsSchema.safeParse(input);
   if (!result.success) {

@@ -1,34 +1,70 @@
 /**
- * The deployment build: the bundle registers every function of the registry, serves from dist/ alone
- * (token tables and playground found beside it), and the package leaves dev-only code out and stays small.
+ * The deployment build: the staged artifact (what azd zips, azure.yaml `dist`) holds exactly what runs, starts from
+ * a copy with no node_modules in or above it the way the Functions Node worker loads an app (package.json `main`,
+ * imported as ESM), registers every function, serves from there alone, and stays small.
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { before, describe, it } from 'node:test';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
 import { deflateRawSync } from 'node:zlib';
+import semver from 'semver';
+import { parse as parseYaml } from 'yaml';
 import { functions } from '../src/functions/registry.js';
-import { packageFiles } from '../scripts/package.js';
+import { packageFiles, STAGING_DIR, stagingPath } from '../scripts/package.js';
 
 const root = new URL('../', import.meta.url).pathname;
+let app: string; // a copy of the staged artifact, outside the repository
+
+/** How the Functions Node worker starts an app: read package.json `main` in the app root and import it as a URL. */
+const workerLoad = `
+  const { readFileSync } = await import('node:fs');
+  const { pathToFileURL } = await import('node:url');
+  const { main } = JSON.parse(readFileSync('package.json', 'utf8'));
+  await import(pathToFileURL(main).href);`;
 
 before(() => {
-  execFileSync(process.execPath, ['--import', 'tsx', 'scripts/build.ts'], { cwd: root, stdio: 'pipe', timeout: 120_000 });
+  for (const script of ['scripts/build.ts', 'scripts/package.ts']) {
+    execFileSync(process.execPath, ['--import', 'tsx', script, '--stage'], { cwd: root, stdio: 'pipe', timeout: 120_000 });
+  }
+  app = join(mkdtempSync(join(tmpdir(), 'deployed-app-')), 'wwwroot');
+  cpSync(stagingPath, app, { recursive: true });
 });
+after(() => rmSync(dirname(app), { recursive: true, force: true }));
 
-describe('deployment build', () => {
-  it('registers every function of the registry, with its route and methods, when the Functions worker loads it', () => {
+describe('deployment artifact', () => {
+  it('is the folder azure.yaml deploys, and holds exactly host.json, a minimal package.json and dist/', () => {
+    const service = parseYaml(readFileSync(`${root}azure.yaml`, 'utf8')).services.api;
+    assert.equal(`${service.project}/${service.dist}`.replace(/^\.\//, ''), STAGING_DIR);
+    const files = packageFiles();
+    assert.deepEqual(files.filter((f) => !f.startsWith('dist/')), ['host.json', 'package.json']);
+    assert.ok(files.includes('dist/index.js') && files.includes('dist/registry.js') && files.includes('dist/tokenize-worker.js'));
+    assert.ok(files.some((f) => f.startsWith('dist/tokens/tables/')), 'token tables are deployed');
+    assert.ok(files.includes('dist/playground/index.html'), 'the playground is deployed');
+    assert.ok(!files.some((f) => /node_modules|\.funcignore|simulator|azurite|\.ts$/.test(f)), files.join(', '));
+    assert.deepEqual(readFileSync(`${stagingPath}host.json`, 'utf8'), readFileSync(`${root}host.json`, 'utf8'));
+    const pkg = JSON.parse(readFileSync(`${stagingPath}package.json`, 'utf8'));
+    assert.deepEqual(Object.keys(pkg).sort(), ['main', 'name', 'private', 'type', 'version']);
+    assert.deepEqual([pkg.type, pkg.main], ['module', 'dist/index.js']);
+  });
+
+  it('starts where no node_modules exists in or above it, registering every function with its route', () => {
+    for (let dir = app; ; dir = dirname(dir)) {
+      assert.ok(!existsSync(join(dir, 'node_modules')), `${dir}/node_modules would hide a missing bundled dependency`);
+      if (dir === dirname(dir)) break;
+    }
     // Outside a worker, @azure/functions runs in test mode and names each function it would register.
-    const run = spawnSync(process.execPath, ['--enable-source-maps', '-e', "import('./dist/index.js')"], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+    const run = spawnSync(process.execPath, ['--enable-source-maps', '--input-type=module', '-e', workerLoad], { cwd: app, encoding: 'utf8', timeout: 60_000 });
     assert.equal(run.status, 0, run.stderr);
-    const output = run.stdout + run.stderr;
-    const registered = [...output.matchAll(/register function "([^"]+)"/g)].map((m) => m[1]).sort();
+    const registered = [...(run.stdout + run.stderr).matchAll(/register function "([^"]+)"/g)].map((m) => m[1]).sort();
     assert.deepEqual(registered, functions.map((f) => f.name).sort());
-    const entry = readFileSync(`${root}dist/index.js`, 'utf8');
+    const entry = readFileSync(join(app, 'dist/index.js'), 'utf8');
     for (const f of functions) assert.ok(entry.includes(JSON.stringify(f.route)), `route ${f.route} in the entry`);
   });
 
-  it('serves a request from dist/ alone: the bundled registry finds its token tables', () => {
+  it('serves from the copy alone: the bundled registry finds its token tables and worker', () => {
     const script = `
       const { functions } = await import('./dist/registry.js');
       const fn = functions.find((f) => f.name === 'tokenize');
@@ -42,19 +78,62 @@ describe('deployment build', () => {
       const big = new TextEncoder().encode(JSON.stringify({ text: 'a'.repeat(70000), count_only: true }));
       const large = await fn.handler({ ...request, body: new ReadableStream({ start(c) { c.enqueue(big); c.close(); } }) }, context);
       console.log(JSON.stringify(large.jsonBody));`;
-    const output = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+    const output = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: app, encoding: 'utf8', timeout: 60_000 });
     const lines = output.trim().split('\n');
     assert.deepEqual(JSON.parse(lines.at(-2)!), { encoding: 'cl100k_base', tokens: [83, 1609, 5963, 374, 2294, 0], count: 6 });
     assert.deepEqual(JSON.parse(lines.at(-1)!), { encoding: 'cl100k_base', count: 8750 });
   });
 
-  it('packages dist/, host.json and package.json only, under 5 MB compressed', () => {
-    const files = packageFiles();
-    assert.ok(files.includes('host.json') && files.includes('package.json') && files.includes('dist/index.js'));
-    for (const file of files) assert.match(file, /^(dist\/|host\.json$|package\.json$|\.funcignore$)/, `${file} must not be deployed`);
-    assert.ok(files.some((f) => f.startsWith('dist/tokens/tables/')), 'token tables are deployed');
-    assert.ok(!files.some((f) => /simulator|azurite|dev\/|node_modules/.test(f)));
-    const compressed = files.reduce((sum, f) => sum + deflateRawSync(readFileSync(`${root}${f}`), { level: 9 }).length, 0);
+  it('without a completions deployment (the Bicep default), /v1/completions answers 404 naming what is configured', () => {
+    // The app settings infra/main.bicep writes when completionsModelName is empty.
+    const env = {
+      ...process.env,
+      // Unreachable from here: the 404 must come before any upstream call.
+      AZURE_OPENAI_ENDPOINT: 'https://oai-unreachable.openai.azure.com/',
+      AZURE_OPENAI_API_KEY: 'not-used',
+      AZURE_OPENAI_CHAT_DEPLOYMENTS: 'gpt-5.2',
+      AZURE_OPENAI_COMPLETIONS_DEPLOYMENTS: '',
+      AZURE_OPENAI_EMBEDDINGS_DEPLOYMENTS: 'text-embedding-3-small',
+    };
+    const script = `
+      const { functions } = await import('./dist/registry.js');
+      const fn = functions.find((f) => f.route === 'v1/completions');
+      const body = new TextEncoder().encode(JSON.stringify({ prompt: 'Say this is a test' }));
+      const request = { method: 'POST', url: 'http://x/api/v1/completions', headers: new Headers({ 'content-type': 'application/json' }),
+        params: {}, query: new URLSearchParams(), body: new ReadableStream({ start(c) { c.enqueue(body); c.close(); } }) };
+      const response = await fn.handler(request, { error() {}, log() {}, warn() {} });
+      console.log(JSON.stringify({ status: response.status, body: response.jsonBody ?? JSON.parse(response.body) }));`;
+    const output = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: app, encoding: 'utf8', env, timeout: 60_000 });
+    const { status, body } = JSON.parse(output.trim().split('\n').at(-1)!);
+    assert.equal(status, 404);
+    assert.equal(body.error.code, 'deployment_not_configured');
+    assert.equal(body.error.param, 'model');
+    assert.match(body.error.message, /no completions model configured\. Configured: chat: gpt-5\.2; embeddings: text-embedding-3-small\./);
+  });
+
+  it('stays under 5 MB compressed', () => {
+    const compressed = packageFiles().reduce((sum, f) => sum + deflateRawSync(readFileSync(`${stagingPath}${f}`), { level: 9 }).length, 0);
     assert.ok(compressed < 5 * 1024 * 1024, `${(compressed / 1024 / 1024).toFixed(2)} MB`);
+  });
+});
+
+describe('Node versions', () => {
+  it('the bundle targets the Node version Azure runs (functionAppConfig.runtime)', () => {
+    const bicep = readFileSync(`${root}infra/modules/functionapp.bicep`, 'utf8');
+    const runtime = bicep.match(/runtime: \{ name: 'node', version: '(\d+)' \}/)?.[1];
+    assert.ok(runtime, 'functionapp.bicep pins a Node runtime');
+    assert.match(readFileSync(`${root}scripts/build.ts`, 'utf8'), new RegExp(`target: 'node${runtime}'`));
+    const engines = JSON.parse(readFileSync(`${root}package.json`, 'utf8')).engines.node;
+    assert.ok(semver.satisfies(`${runtime}.0.0`, engines), `engines ${engines} admits Azure's Node ${runtime}`);
+  });
+
+  it('every package in the lockfile admits this Node (a fresh install prints no EBADENGINE)', () => {
+    // npm warns EBADENGINE when a package's engines.node does not admit the running Node; the lockfile records each.
+    const lock = JSON.parse(readFileSync(`${root}package-lock.json`, 'utf8'));
+    const refuse = Object.entries(lock.packages as Record<string, { engines?: { node?: string } }>)
+      .filter(([path, p]) => path && p.engines?.node && !semver.satisfies(process.version, p.engines.node))
+      .map(([path, p]) => `${path} (${p.engines!.node})`);
+    assert.deepEqual(refuse, [], `refuse Node ${process.version}`);
+    assert.ok(semver.satisfies(process.version, lock.packages[''].engines.node), 'the project admits this Node');
   });
 });

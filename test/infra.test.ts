@@ -4,9 +4,13 @@
  * Only a real `azd up` proves the templates deploy (see README, "Deploy to Azure").
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Ajv2019 } from 'ajv/dist/2019.js';
+import draft07 from 'ajv/dist/refs/json-schema-draft-07.json' with { type: 'json' };
+import ignore from 'ignore';
 import { parse as parseYaml } from 'yaml';
 import { settingNames } from '../src/config.js';
 
@@ -32,6 +36,181 @@ function bicepAppSettings(): string[] {
   const end = main.indexOf('\n    }', start);
   return [...main.slice(start, end).matchAll(/^\s+([A-Z][A-Z0-9_]+):/gm)].map((m) => m[1]!);
 }
+
+/** Each `resource name 'Type@version' = … { … }` of a Bicep file, its body found by matching braces. */
+function resourceBlocks(text: string): { symbol: string; type: string; body: string }[] {
+  return [...text.matchAll(/^resource (\w+) '([^@']+)@[^']+'( existing)? = [^\n]*?\{/gm)].map((m) => {
+    let depth = 0;
+    let end = m.index! + m[0].length - 1;
+    for (; end < text.length; end++) {
+      if (text[end] === '{') depth++;
+      else if (text[end] === '}' && --depth === 0) break;
+    }
+    return { symbol: m[1]!, type: m[2]!, body: text.slice(m.index!, end + 1) };
+  });
+}
+
+/** main.parameters.json: parameter → the value azd substitutes (`${VAR=default}`). */
+function parameterFile(): Record<string, string> {
+  const { parameters } = JSON.parse(read('infra/main.parameters.json'));
+  return Object.fromEntries(Object.entries(parameters).map(([k, v]) => [k, String((v as { value: unknown }).value)]));
+}
+
+/** The default of `param name type = default` in main.bicep, unquoted. */
+function bicepDefault(name: string): string {
+  const m = read('infra/main.bicep').match(new RegExp(`^param ${name} \\w+ = '?([^'\\n]*)'?$`, 'm'));
+  assert.ok(m, `main.bicep declares ${name} with a default`);
+  return m[1]!;
+}
+
+/**
+ * azd's remote-build decision for a JavaScript/TypeScript function app on Flex Consumption, after
+ * `resolveFunctionAppRemoteBuild` in Azure/azure-dev cli/azd/pkg/project/service_target_functionapp.go (added in
+ * azd 1.23.12, PR #7223; same in 1.31.2 and main ae35809f, 2026-08-21): the service folder's .funcignore (BOM
+ * stripped, gitignore syntax) decides whether `node_modules` is excluded, and an explicit remoteBuild must agree.
+ */
+function azdFlexRemoteBuild(serviceDir: string, remoteBuild: boolean | undefined): boolean {
+  const path = join(serviceDir, '.funcignore');
+  if (!existsSync(path)) return remoteBuild ?? true;
+  const rules = ignore().add(readFileSync(path, 'utf8').replace(/^\uFEFF/, ''));
+  const nodeModulesExcluded = rules.ignores('node_modules/');
+  if (remoteBuild === undefined) return nodeModulesExcluded;
+  if (remoteBuild && !nodeModulesExcluded) throw new Error("'remoteBuild: true' requires '.funcignore' to exclude node_modules");
+  if (!remoteBuild && nodeModulesExcluded) throw new Error("'remoteBuild: false' cannot be used when '.funcignore' excludes node_modules");
+  return remoteBuild;
+}
+
+describe('infra: azd deploy of the function app', () => {
+  const config = parseYaml(read('azure.yaml'));
+  const functionServices = Object.entries(config.services as Record<string, Record<string, unknown>>).filter(([, s]) => s.host === 'function');
+
+  it("passes azd's Flex Consumption remote-build rule with remote build off", () => {
+    assert.ok(functionServices.length > 0);
+    for (const [name, service] of functionServices) {
+      assert.ok(['js', 'ts'].includes(service.language as string), `${name} is a JavaScript/TypeScript service`);
+      const dir = new URL(`${service.project}/`, root).pathname;
+      assert.equal(azdFlexRemoteBuild(dir, service.remoteBuild as boolean | undefined), false, `${name}: remote build off`);
+      // azd zips `dist` with the .funcignore found there (project_utils.go createDeployableZip): none is wanted.
+      assert.ok(!existsSync(new URL(`${service.project}/${service.dist}/.funcignore`, root)), `${name}: no .funcignore in dist`);
+    }
+  });
+
+  it('the rule as written refuses the shapes azd refuses (the old .funcignore excluding node_modules)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'azd-rule-'));
+    try {
+      writeFileSync(join(dir, '.funcignore'), '\uFEFFsrc/\nnode_modules/\n');
+      assert.throws(() => azdFlexRemoteBuild(dir, false), /'remoteBuild: false' cannot be used when '.funcignore' excludes node_modules/);
+      assert.equal(azdFlexRemoteBuild(dir, undefined), true);
+      writeFileSync(join(dir, '.funcignore'), 'src/\n');
+      assert.throws(() => azdFlexRemoteBuild(dir, true), /requires '.funcignore' to exclude node_modules/);
+      assert.equal(azdFlexRemoteBuild(dir, false), false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the build azd runs (npm run build) stages the folder azure.yaml deploys', () => {
+    const pkg = JSON.parse(read('package.json'));
+    assert.match(pkg.scripts.build, /scripts\/package\.ts --stage/);
+    assert.match(read('scripts/package.ts'), new RegExp(`STAGING_DIR = '${functionServices[0]![1].dist}'`));
+    assert.match(read('.gitignore'), /^\.build\/$/m);
+  });
+});
+
+describe('infra: model deployments', () => {
+  /**
+   * Model versions closed to new customers ("deprecation") or retired on or before CHECKED_ON, from Microsoft's
+   * tables: MicrosoftDocs/azure-ai-docs articles/ai-foundry/openai/includes/retirement/models.md (commit 31c50ba1)
+   * and articles/ai-foundry/openai/concepts/legacy-models.md (commit e5e27c16, ms.date 2026-02-12).
+   */
+  const CHECKED_ON = '2026-11-27';
+  const CLOSED: [model: string, version: string, closedOn: string][] = [
+    ['gpt-4o', '2024-05-13', '2025-05-13'],
+    ['gpt-4o', '2024-08-06', '2025-08-06'],
+    ['gpt-4o', '2024-11-20', '2025-11-20'],
+    ['gpt-4o-mini', '2024-07-18', '2025-07-18'],
+    ['gpt-4.1', '2025-04-14', '2026-04-14'],
+    ['gpt-4.1-mini', '2025-04-14', '2026-04-14'],
+    ['gpt-4.1-nano', '2025-04-14', '2026-04-14'],
+    ['o1', '2024-12-17', '2025-12-17'],
+    ['o1-pro', '2025-03-19', '2026-03-19'],
+    ['o3-mini', '2025-01-31', '2026-01-31'],
+    ['o3', '2025-04-16', '2026-04-16'],
+    ['o4-mini', '2025-04-16', '2026-04-16'],
+    ['o3-pro', '2025-06-10', '2026-06-10'],
+    ['codex-mini', '2025-05-16', '2026-05-16'],
+    ['gpt-5-chat', '2025-08-07', '2026-03-01'],
+    ['gpt-5-chat', '2025-10-03', '2026-03-01'],
+    ['gpt-5-mini', '2025-08-07', '2026-08-07'],
+    ['gpt-5-nano', '2025-08-07', '2026-08-07'],
+    ['gpt-5-codex', '2025-09-15', '2026-09-15'],
+    ['gpt-5-pro', '2025-10-06', '2026-10-06'],
+    ['gpt-5.1', '2025-11-13', '2026-11-13'],
+    ['gpt-5.1-codex', '2025-11-13', '2026-11-13'],
+    ['gpt-35-turbo', '0301', '2025-02-13'],
+    ['gpt-35-turbo', '0613', '2025-02-13'],
+    ['gpt-35-turbo-16k', '0613', '2025-04-30'],
+    ['gpt-4', '0314', '2025-06-06'],
+    ['gpt-4', '0613', '2025-06-06'],
+    ['babbage-002', '1', '2025-01-27'],
+    ['davinci-002', '1', '2025-01-27'],
+  ];
+  const closed = (model: string, version: string) => CLOSED.some(([m, v, on]) => m === model && v === version && on <= CHECKED_ON);
+
+  const kinds = ['chat', 'completions', 'embeddings'] as const;
+  const defaults = kinds.map((k) => ({
+    kind: k,
+    model: bicepDefault(`${k}ModelName`),
+    version: bicepDefault(`${k}ModelVersion`),
+    sku: bicepDefault(`${k}DeploymentSku`),
+    capacity: bicepDefault(`${k}Capacity`),
+  }));
+
+  it('defaults to no model version closed to new customers or retired', () => {
+    assert.ok(closed('gpt-4o-mini', '2024-07-18'), 'the list catches the former default');
+    for (const d of defaults) if (d.model) assert.ok(!closed(d.model, d.version), `${d.kind}: ${d.model} ${d.version} is closed`);
+    assert.ok(defaults.find((d) => d.kind === 'chat')!.model && defaults.find((d) => d.kind === 'embeddings')!.model);
+  });
+
+  it('model name, version, SKU and capacity are parameters azd env can set, with the same defaults', () => {
+    const given = parameterFile();
+    for (const d of defaults) {
+      const upper = d.kind.toUpperCase();
+      assert.equal(given[`${d.kind}ModelName`], `\${${upper}_MODEL_NAME=${d.model}}`);
+      assert.equal(given[`${d.kind}ModelVersion`], `\${${upper}_MODEL_VERSION=${d.version}}`);
+      assert.equal(given[`${d.kind}DeploymentSku`], `\${${upper}_DEPLOYMENT_SKU=${d.sku}}`);
+      assert.equal(given[`${d.kind}Capacity`], `\${${upper}_CAPACITY=${d.capacity}}`);
+    }
+  });
+
+  it('the completions deployment is optional: none deployed and none configured when its model is empty', () => {
+    const main = read('infra/main.bicep');
+    assert.equal(bicepDefault('completionsModelName'), '');
+    assert.match(main, /empty\(completionsModelName\) \? \[\] : \[\n\s+\{ name: completionsModelName,/);
+    assert.match(main, /AZURE_OPENAI_COMPLETIONS_DEPLOYMENTS: completionsModelName\n/);
+    assert.match(main, /AZURE_OPENAI_CHAT_DEPLOYMENTS: chatModelName\n/);
+    assert.match(main, /AZURE_OPENAI_EMBEDDINGS_DEPLOYMENTS: embeddingsModelName\n/);
+  });
+});
+
+describe('infra: Easy Auth and browser CORS', () => {
+  const main = read('infra/main.bicep');
+  const app = read('infra/modules/functionapp.bicep');
+
+  it('stops provisioning with a clear message when auth is on without a client id', () => {
+    assert.match(main, /var checkedAuthClientId = enableAppServiceAuth && empty\(authClientId\) \? fail\(authClientIdMissing\) : authClientId/);
+    assert.match(main, /var authClientIdMissing = '[^']*azd env set AUTH_CLIENT_ID/);
+    assert.match(main, /authClientId: checkedAuthClientId\n/);
+  });
+
+  it('with auth on the platform answers CORS (preflights carry no token) and the app does not add its own', () => {
+    assert.match(main, /var platformCorsOrigins = enableAppServiceAuth \? filter\(map\(split\(corsAllowedOrigins, ','\)/);
+    assert.match(main, /var appCorsOrigins = enableAppServiceAuth \? '' : corsAllowedOrigins/);
+    assert.match(main, /CORS_ALLOWED_ORIGINS: appCorsOrigins\n/);
+    assert.match(app, /cors: empty\(platformCorsOrigins\) \? null : \{ allowedOrigins: platformCorsOrigins, supportCredentials: false \}/);
+    assert.match(app, /requireAuthentication: true\n\s+unauthenticatedClientAction: 'Return401'/);
+  });
+});
 
 describe('infra: settings', () => {
   it('sets every setting the app reads in Azure, and nothing the app does not read', () => {
@@ -134,8 +313,27 @@ describe('infra: template structure', () => {
     for (const [name, hasDefault] of params) if (!hasDefault) assert.ok(given.includes(name), `${name} has no default and no value`);
   });
 
-  it('tags the function app for azd as the api service', () => {
-    assert.match(read('infra/main.bicep'), /'azd-service-name': 'api'/);
+  it('tags only the function app (not its plan) with azd-service-name, as the api service', () => {
+    // azd before 1.23.4 fails when two resources carry the tag; azd deploys to the one resource that has it.
+    const tagged = bicepFiles.flatMap((file) => resourceBlocks(read(file)).filter((r) => r.body.includes('azd-service-name')));
+    assert.deepEqual(tagged.map((r) => r.type), ['Microsoft.Web/sites']);
+    const code = allBicep.replace(/\/\/.*$/gm, '');
+    assert.equal(code.match(/azd-service-name/g)?.length, 1, 'azd-service-name appears once, on the site');
+    assert.match(read('infra/main.bicep'), /serviceName: 'api'/);
+    assert.ok('api' in parseYaml(read('azure.yaml')).services);
+    const plan = resourceBlocks(read('infra/modules/functionapp.bicep')).find((r) => r.type === 'Microsoft.Web/serverfarms');
+    assert.match(plan!.body, /\n  tags: tags\n/);
+  });
+
+  it("role assignments for the deploying user take azd's AZURE_PRINCIPAL_TYPE, not a fixed 'User'", () => {
+    const roles = read('infra/modules/roles.bicep');
+    const userBlocks = resourceBlocks(roles).filter((r) => r.body.includes('principalId: userPrincipalId'));
+    assert.ok(userBlocks.length >= 2);
+    for (const r of userBlocks) assert.match(r.body, /principalType: userPrincipalType\n/, r.symbol);
+    assert.doesNotMatch(roles, /principalType: 'User'/);
+    assert.match(read('infra/main.bicep'), /userPrincipalType: principalType\n/);
+    // azd stores the signed-in principal's kind as AZURE_PRINCIPAL_TYPE (pkg/environment/environment.go).
+    assert.equal(parameterFile().principalType, '${AZURE_PRINCIPAL_TYPE=User}');
   });
 });
 
@@ -164,19 +362,35 @@ describe('config files against their schemas', () => {
     },
   };
 
-  it('azure.yaml validates against what azd requires, as a TypeScript function app', () => {
+  it('azure.yaml validates against what azd requires, as a TypeScript function app deployed from its staging folder', () => {
     const config = parseYaml(read('azure.yaml'));
     const ajv = new Ajv2019({ strict: false });
     assert.ok(ajv.validate(azureYamlSchema, config), JSON.stringify(ajv.errors));
-    assert.deepEqual(config.services.api, { project: '.', language: 'ts', host: 'function', remoteBuild: false });
+    assert.deepEqual(config.services.api, { project: '.', language: 'ts', host: 'function', dist: '.build/deploy', remoteBuild: false });
     assert.ok(!ajv.validate(azureYamlSchema, { ...config, name: 'Not Valid' }));
   });
 
-  it("azure.yaml validates against azd's published schema when shared/ carries a copy", (t) => {
-    const copy = new URL('../../shared/schemas/azure.yaml.json', import.meta.url);
-    if (!existsSync(copy)) return t.skip('no ../shared/schemas/azure.yaml.json beside this clone; the rules it requires are checked above');
-    const ajv = new Ajv2019({ strict: false, validateFormats: false });
-    assert.ok(ajv.validate(JSON.parse(readFileSync(copy, 'utf8')), parseYaml(read('azure.yaml'))), JSON.stringify(ajv.errors));
+  it("azure.yaml validates against azd's published schema, its external $refs resolved from the committed copies", async () => {
+    // test/fixtures/azd-schemas/SOURCE.md names the azd commit these copies come from.
+    const fixtures = new URL('fixtures/azd-schemas/', import.meta.url);
+    const remote = 'https://raw.githubusercontent.com/Azure/azure-dev/main/cli/azd/extensions/';
+    const loaded: string[] = [];
+    const ajv = new Ajv2019({
+      strict: false,
+      validateFormats: false,
+      loadSchema: async (uri) => {
+        assert.ok(uri.startsWith(remote), `unexpected external $ref ${uri}: add a copy under test/fixtures/azd-schemas/`);
+        loaded.push(uri);
+        const schema = JSON.parse(readFileSync(new URL(`extensions/${uri.slice(remote.length)}`, fixtures), 'utf8'));
+        return { $id: uri, ...schema }; // one of them has no $id; its own #/definitions refs resolve against its URL
+      },
+    });
+    ajv.addMetaSchema(draft07); // the extension schemas are draft-07
+    const validate = await ajv.compileAsync<Record<string, unknown>>(JSON.parse(readFileSync(new URL('azure.yaml.json', fixtures), 'utf8')));
+    assert.ok(loaded.length >= 7, `resolved ${loaded.length} external schemas`);
+    const config = parseYaml(read('azure.yaml')) as { services: { api: Record<string, unknown> } };
+    assert.ok(validate(config), JSON.stringify(validate.errors));
+    assert.ok(!validate({ ...config, services: { api: { ...config.services.api, remoteBuild: 'no' } } }), 'the schema is applied');
   });
 
   it('host.json: version 2.0, a v4 extension bundle range, route prefix api', () => {

@@ -4,6 +4,8 @@ param name string
 param planName string
 param location string
 param tags object
+@description('azd service name (azure.yaml): tagged on the site only, the one resource azd deploys to.')
+param serviceName string
 param identityId string
 param identityClientId string
 param storageAccountName string
@@ -13,6 +15,8 @@ param appInsightsConnectionString string
 param appSettings object
 param enableAppServiceAuth bool
 param authClientId string
+@description('Origins the platform answers CORS for (used with Easy Auth on; empty: platform CORS off).')
+param platformCorsOrigins array
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
@@ -30,7 +34,7 @@ resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
 resource site 'Microsoft.Web/sites@2024-04-01' = {
   name: name
   location: location
-  tags: tags
+  tags: union(tags, { 'azd-service-name': serviceName })
   kind: 'functionapp,linux'
   identity: {
     type: 'UserAssigned'
@@ -41,8 +45,10 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
     httpsOnly: true
     siteConfig: {
       minTlsVersion: '1.2'
-      // No platform CORS: the app answers CORS itself from CORS_ALLOWED_ORIGINS (src/http/handler.ts), and
-      // platform CORS would intercept preflights before the app could apply the same list.
+      // Without Easy Auth the app answers CORS itself from CORS_ALLOWED_ORIGINS (src/http/handler.ts) and platform
+      // CORS stays off. With Easy Auth on, a browser preflight (OPTIONS, no token) must be answered before the auth
+      // layer can refuse it: platform CORS does that at the front end, and takes precedence over the app's CORS.
+      cors: empty(platformCorsOrigins) ? null : { allowedOrigins: platformCorsOrigins, supportCredentials: false }
     }
     functionAppConfig: {
       deployment: {

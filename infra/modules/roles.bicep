@@ -1,6 +1,8 @@
 // Least-privilege data-plane roles for the app's identity (and optionally the deploying user).
 param identityPrincipalId string
 param userPrincipalId string = ''
+@description('User, or ServicePrincipal when azd runs as one (AZURE_PRINCIPAL_TYPE); must match the principal.')
+param userPrincipalType string = 'User'
 param storageAccountName string
 param openAiAccountName string
 param appInsightsName string
@@ -74,7 +76,7 @@ resource userOpenAi 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.cognitiveServicesOpenAIUser)
     principalId: userPrincipalId
-    principalType: 'User'
+    principalType: userPrincipalType
   }
 }
 
@@ -84,6 +86,6 @@ resource userTables 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageTableDataContributor)
     principalId: userPrincipalId
-    principalType: 'User'
+    principalType: userPrincipalType
   }
 }

@@ -155,12 +155,21 @@ export function upstream(): UpstreamClient {
 /** The deployment a request's `model` names; no model → the capability's default. */
 export function resolveDeployment(capability: Capability, model?: string | null): string {
   const s = loadSettings();
-  const known = capability === 'chat' ? s.AZURE_OPENAI_CHAT_DEPLOYMENTS : capability === 'completions' ? s.AZURE_OPENAI_COMPLETIONS_DEPLOYMENTS : s.AZURE_OPENAI_EMBEDDINGS_DEPLOYMENTS;
-  if (!model) {
-    const first = known[0];
-    if (!first) throw new ApiError(503, 'service_unavailable', `No ${capability} deployment is configured.`, null, 'deployment_not_configured');
-    return first;
+  const lists: Record<Capability, string[]> = {
+    chat: s.AZURE_OPENAI_CHAT_DEPLOYMENTS,
+    completions: s.AZURE_OPENAI_COMPLETIONS_DEPLOYMENTS,
+    embeddings: s.AZURE_OPENAI_EMBEDDINGS_DEPLOYMENTS,
+  };
+  const known = lists[capability];
+  if (known.length === 0) {
+    // An optional capability left off in this deployment (e.g. no completions model in the region): say what is on.
+    const configured = Object.entries(lists)
+      .filter(([, names]) => names.length > 0)
+      .map(([c, names]) => `${c}: ${names.join(', ')}`);
+    const message = `This deployment has no ${capability} model configured. Configured: ${configured.join('; ') || 'none'}.`;
+    throw new ApiError(404, 'invalid_request_error', message, 'model', 'deployment_not_configured');
   }
+  if (!model) return known[0]!;
   if (known.includes(model)) return model;
   throw new ApiError(404, 'invalid_request_error', `The model '${model}' is not available for ${capability}. Known: ${known.join(', ')}.`, 'model', 'model_not_found');
 }
