@@ -71,7 +71,7 @@ export async function runTurn(
       deployment,
       body: { ...knobs, messages },
       promptTokens: () => promptTokens,
-      answerLimit: { field: 'max_tokens', value: body.max_tokens },
+      answerLimit: body.max_tokens ? { field: 'max_tokens', value: body.max_tokens } : { field: 'max_completion_tokens', value: undefined },
       choices: 1,
       includeUsage: true,
       textOf: (choice) => choice.delta.content ?? '',

@@ -15,10 +15,12 @@ export async function createChatCompletion(
       deployment,
       body,
       promptTokens: () => countChatTokens(encodingForDeployment(deployment), body.messages),
+      // A cap this service adds goes in max_completion_tokens (Azure's spec deprecates max_tokens, and reasoning
+      // models refuse it), unless the caller used max_tokens.
       answerLimit:
-        body.max_completion_tokens != null
-          ? { field: 'max_completion_tokens', value: body.max_completion_tokens }
-          : { field: 'max_tokens', value: body.max_tokens ?? undefined },
+        body.max_tokens != null && body.max_completion_tokens == null
+          ? { field: 'max_tokens', value: body.max_tokens }
+          : { field: 'max_completion_tokens', value: body.max_completion_tokens ?? undefined },
       choices: body.n ?? 1,
       includeUsage: body.stream_options?.include_usage === true,
       textOf: (choice) => choice.delta.content ?? '',
