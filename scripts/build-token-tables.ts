@@ -4,12 +4,13 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { ENCODING_NAMES } from '../src/tokens/encoding-names.js';
 import { encodeTable, parseJsTiktokenRanks } from '../src/tokens/table-format.js';
 
 const require = createRequire(import.meta.url);
 const out = new URL('../src/tokens/tables/', import.meta.url);
 mkdirSync(out, { recursive: true });
-for (const name of ['cl100k_base', 'o200k_base', 'p50k_base', 'r50k_base']) {
+for (const name of ENCODING_NAMES) {
   const source = require(`js-tiktoken/ranks/${name}`);
   const { header, tokens } = parseJsTiktokenRanks(source.default ?? source, name);
   const file = encodeTable(header, tokens);

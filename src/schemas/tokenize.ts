@@ -1,7 +1,8 @@
 import { z } from 'zod';
+import { ACCEPTED_ENCODING_NAMES } from '../tokens/encoding-names.js';
 
 export const encodingNameSchema = z
-  .enum(['cl100k_base', 'o200k_base', 'p50k_base', 'r50k_base', 'gpt2'])
+  .enum(ACCEPTED_ENCODING_NAMES)
   .describe('Encoding by name; `gpt2` is an alias of `r50k_base`.');
 
 const modelSchema = z.string().min(1).max(256).describe('Model or deployment name; picks its encoding (e.g. gpt-4o → o200k_base).');

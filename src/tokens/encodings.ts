@@ -9,11 +9,10 @@ import { createRequire } from 'node:module';
 import { BytePairEncoder } from './bpe.js';
 import { decodeTable, parseJsTiktokenRanks, type RankTable } from './table-format.js';
 
-export const ENCODING_NAMES = ['cl100k_base', 'o200k_base', 'p50k_base', 'r50k_base'] as const;
-export type EncodingName = (typeof ENCODING_NAMES)[number];
+import { ENCODING_ALIASES, ENCODING_NAMES, type EncodingName } from './encoding-names.js';
 
-/** Accepted names, including tiktoken's alias `gpt2` for r50k_base. */
-const ALIASES: Record<string, EncodingName> = { gpt2: 'r50k_base' };
+export { ENCODING_NAMES, type EncodingName };
+const ALIASES: Record<string, EncodingName> = ENCODING_ALIASES;
 
 export function resolveEncodingName(name: string): EncodingName | undefined {
   if ((ENCODING_NAMES as readonly string[]).includes(name)) return name as EncodingName;
