@@ -47,6 +47,8 @@ export interface UpstreamDescription {
 
 /** A 429 without retry-after cools its backend this long. */
 const DEFAULT_THROTTLE_MS = 1000;
+/** One call never re-asks a backend that just throttled it sooner than this, even on `retry-after-ms: 0`. */
+const MIN_RETRY_GAP_MS = 20;
 /** Answers that a same-request retry may cure (408 and 5xx count toward the breaker, 429 cools the backend). */
 const RETRYABLE = new Set([408, 429, 500, 502, 503, 504]);
 /** Answers that are about one backend's setup, not the request: another backend may have it right. */
@@ -146,7 +148,7 @@ export function createUpstreamClient(
       if (response.status === 429) {
         const until = router.throttled(backend, failure.details.retryAfterMs ?? DEFAULT_THROTTLE_MS, at);
         debug?.(`${backend.name} throttled (429), cooling ${until - at} ms`);
-        notBefore.set(backend, until);
+        notBefore.set(backend, Math.max(until, at + MIN_RETRY_GAP_MS));
       } else if (RETRYABLE.has(response.status)) {
         failed(backend, at, String(response.status));
         notBefore.set(backend, at + backoff(waits));
