@@ -11,6 +11,7 @@ import { startAzurite, type Azurite } from '../dev/azurite.js';
 import { startSimulator, type RequestLogEntry, type Simulator } from '../dev/simulator/server.js';
 import type { Fault } from '../dev/simulator/faults.js';
 import { parseBackends } from '../src/upstream/backends.js';
+import { Router } from '../src/upstream/router.js';
 import { postJson, SIMULATOR_TEST_KEY, startApp, type AppProcess } from './helpers/stack.js';
 
 const chat = { messages: [{ role: 'user', content: 'hi' }] };
@@ -270,5 +271,51 @@ describe('configuration', () => {
     // Cognitive Services OpenAI User on the second account, for the app identity.
     assert.match(secondary, /cognitiveServicesOpenAIUser = '5e0bd9bd-7b93-4f28-af87-19fc36ad61bd'/);
     assert.match(secondary, /scope: secondary\n\s+properties: \{\n\s+roleDefinitionId: subscriptionResourceId\('Microsoft.Authorization\/roleDefinitions', cognitiveServicesOpenAIUser\)\n\s+principalId: identityPrincipalId/);
+  });
+});
+
+describe('router state (pure, with a fake clock)', () => {
+  const config = (name: string, priority = 1, weight = 1) => ({ name, endpoint: `https://${name}.example.com`, priority, weight, apiVersion: '2024-10-21' });
+  const breaker = { failures: 3, windowMs: 1000, cooldownMs: 5000 };
+
+  it('opens only on N failures within the window, and lets exactly one trial through after the cool-down', () => {
+    const router = new Router([config('a'), config('b', 2)], { routed: true, breaker });
+    const a = router.backends[0]!;
+    // Three failures, but spread wider than the window: stays closed.
+    for (const t of [0, 600, 1200, 1800]) assert.equal(router.failed(a, t), false);
+    assert.equal(router.failed(a, 1900), true, 'the 3rd failure within 1 s (1200, 1800, 1900) opens it');
+    assert.equal(router.pick(2000)?.name, 'b');
+    assert.equal(router.pick(6899)?.name, 'b');
+    assert.equal(router.pick(6900)?.name, 'a', 'the trial');
+    assert.equal(router.pick(6901)?.name, 'b', 'only one trial at a time');
+    router.succeeded(a, 6950);
+    assert.equal(router.status(6951)[0]!.state, 'healthy');
+    assert.equal(router.pick(6951)?.name, 'a');
+  });
+
+  it('keeps a minute of counts in fixed memory, and none of the state without routing', () => {
+    const router = new Router([config('a')], { routed: true, breaker });
+    const a = router.backends[0]!;
+    for (let t = 0; t < 120_000; t += 10) router.succeeded(a, t);
+    assert.equal(router.status(119_999)[0]!.recent.ok, 6000, 'six 10-second buckets: the last 50–60 s');
+    assert.equal(router.status(300_000)[0]!.recent.ok, 0);
+    const single = new Router([config('x')], { routed: false, breaker });
+    const x = single.backends[0]!;
+    single.throttled(x, 60_000, 0);
+    for (let i = 0; i < 10; i++) single.failed(x, 1);
+    assert.equal(single.pick(2)?.name, 'x', 'one endpoint without AZURE_OPENAI_BACKENDS: no cool-down, no circuit');
+    assert.deepEqual(single.status(2)[0]!.recent, { ok: 0, throttled: 1, failed: 10, rejected: 0 });
+  });
+
+  it('chooses by weight within a priority, and skips what this call already excluded', () => {
+    let r = 0;
+    const router = new Router([config('a', 1, 3), config('b', 1, 1), config('c', 2)], { routed: true, breaker, random: () => r });
+    r = 0.74;
+    assert.equal(router.pick(0)?.name, 'a');
+    r = 0.76;
+    assert.equal(router.pick(0)?.name, 'b');
+    const [a, b] = router.backends;
+    assert.equal(router.pick(0, new Map([[a!, 10], [b!, 10]]))?.name, 'c');
+    assert.equal(router.waitMs(0, new Map([[a!, 10], [b!, 20], [router.backends[2]!, 30]])), 10);
   });
 });
