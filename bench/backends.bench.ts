@@ -18,7 +18,11 @@ const RUNS = 3;
 
 function startChild(args: string[], env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, args, {
+      cwd: root,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let seen = '';
     child.stdout!.on('data', (c: Buffer) => {
       seen += c;
@@ -29,22 +33,34 @@ function startChild(args: string[], env: Record<string, string>): Promise<{ url:
   });
 }
 
-const simulator = async () => startChild(['--import', 'tsx', 'dev/simulator/main.ts'], { SIMULATOR_PORT: String(await freePort()) });
+const simulator = async () =>
+  startChild(['--import', 'tsx', 'dev/simulator/main.ts'], { SIMULATOR_PORT: String(await freePort()) });
 const [simA, simB] = await Promise.all([simulator(), simulator()]);
 const proxy = async (failEvery: number) =>
-  startChild(['bench/flaky-proxy.mjs'], { UPSTREAM: simA.url, PORT: String(await freePort()), FAIL_EVERY: String(failEvery), RETRY_AFTER_MS: '1' });
+  startChild(['bench/flaky-proxy.mjs'], {
+    UPSTREAM: simA.url,
+    PORT: String(await freePort()),
+    FAIL_EVERY: String(failEvery),
+    RETRY_AFTER_MS: '1',
+  });
 const [healthyA, flakyA] = await Promise.all([proxy(0), proxy(2)]);
 
 const appFor = (a: string, name: string) =>
   startApp(
     {
-      AZURE_OPENAI_BACKENDS: JSON.stringify([{ name: 'a', endpoint: a, priority: 1 }, { name: 'b', endpoint: simB.url, priority: 2 }]),
+      AZURE_OPENAI_BACKENDS: JSON.stringify([
+        { name: 'a', endpoint: a, priority: 1 },
+        { name: 'b', endpoint: simB.url, priority: 2 },
+      ]),
       AZURE_OPENAI_API_KEY: 'bench',
       HOST_LOG: 'false',
     },
     name,
   );
-const apps: Record<string, AppProcess> = { 'A healthy': await appFor(healthyA.url, 'bench-backends-healthy'), 'A 429 on half': await appFor(flakyA.url, 'bench-backends-flaky') };
+const apps: Record<string, AppProcess> = {
+  'A healthy': await appFor(healthyA.url, 'bench-backends-healthy'),
+  'A 429 on half': await appFor(flakyA.url, 'bench-backends-flaky'),
+};
 
 const body = JSON.stringify({ messages: [{ role: 'user', content: 'Knock knock.' }], temperature: 0 });
 const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
@@ -52,10 +68,24 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
 function request(url: string): Promise<{ ms: number; status: number; backend: string }> {
   return new Promise((resolve, reject) => {
     const start = performance.now();
-    const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      res.on('data', () => undefined);
-      res.on('end', () => resolve({ ms: performance.now() - start, status: res.statusCode ?? 0, backend: String(res.headers['x-backend']) }));
-    });
+    const req = http.request(
+      url,
+      {
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        res.on('data', () => undefined);
+        res.on('end', () =>
+          resolve({
+            ms: performance.now() - start,
+            status: res.statusCode ?? 0,
+            backend: String(res.headers['x-backend']),
+          }),
+        );
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -87,7 +117,14 @@ async function load(name: string, seconds: number, connections = CONNECTIONS) {
   const cpuPerRequest = (cpuMs(app.process.pid!) - cpuBefore) / latencies.length;
   latencies.sort((x, y) => x - y);
   const at = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))]!;
-  return { requests: latencies.length, success: ok / latencies.length, p50: at(0.5), p99: at(0.99), cpuPerRequest, backends };
+  return {
+    requests: latencies.length,
+    success: ok / latencies.length,
+    p50: at(0.5),
+    p99: at(0.99),
+    cpuPerRequest,
+    backends,
+  };
 }
 
 const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
@@ -97,18 +134,25 @@ for (const connections of [1, CONNECTIONS]) {
   const key = `${connections} connection${connections > 1 ? 's' : ''}`;
   results[key] = { 'A healthy': [], 'A 429 on half': [] };
   for (const name of Object.keys(apps)) await load(name, 1, connections); // warm-up
-  for (let run = 0; run < RUNS; run++) for (const name of Object.keys(apps)) results[key]![name]!.push(await load(name, SECONDS, connections));
+  for (let run = 0; run < RUNS; run++)
+    for (const name of Object.keys(apps)) results[key]![name]!.push(await load(name, SECONDS, connections));
 }
 
-console.log(`\n## A (priority 1) answering 429 to half its requests, B (priority 2) healthy; ${SECONDS} s × ${RUNS} runs, alternating\n`);
+console.log(
+  `\n## A (priority 1) answering 429 to half its requests, B (priority 2) healthy; ${SECONDS} s × ${RUNS} runs, alternating\n`,
+);
 console.log('| connections | setup | run | requests | success | p50 ms | p99 ms | app CPU ms/request | answered by |');
 console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
 const summary: Record<string, { addedP50: number; addedCpu: number; success: number }> = {};
 for (const [key, byName] of Object.entries(results)) {
   for (const [name, runs] of Object.entries(byName)) {
     runs.forEach((r, i) => {
-      const split = Object.entries(r.backends).map(([b, n]) => `${b} ${((n / r.requests) * 100).toFixed(0)}%`).join(', ');
-      console.log(`| ${key} | ${name} | ${i + 1} | ${r.requests} | ${(r.success * 100).toFixed(2)}% | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.cpuPerRequest.toFixed(3)} | ${split} |`);
+      const split = Object.entries(r.backends)
+        .map(([b, n]) => `${b} ${((n / r.requests) * 100).toFixed(0)}%`)
+        .join(', ');
+      console.log(
+        `| ${key} | ${name} | ${i + 1} | ${r.requests} | ${(r.success * 100).toFixed(2)}% | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.cpuPerRequest.toFixed(3)} | ${split} |`,
+      );
     });
   }
   const healthy = byName['A healthy']!;
@@ -118,7 +162,9 @@ for (const [key, byName] of Object.entries(results)) {
     addedCpu: median(flaky.map((r) => r.cpuPerRequest)) - median(healthy.map((r) => r.cpuPerRequest)),
     success: Math.min(...flaky.map((r) => r.success)),
   };
-  console.log(`\n${key}: success with A throttling ${(summary[key]!.success * 100).toFixed(2)}% (lowest run); added p50 ${summary[key]!.addedP50.toFixed(2)} ms; added app CPU ${summary[key]!.addedCpu.toFixed(3)} ms/request (medians)\n`);
+  console.log(
+    `\n${key}: success with A throttling ${(summary[key]!.success * 100).toFixed(2)}% (lowest run); added p50 ${summary[key]!.addedP50.toFixed(2)} ms; added app CPU ${summary[key]!.addedCpu.toFixed(3)} ms/request (medians)\n`,
+  );
 }
 
 // The router alone: one decision (pick + outcome) with three backends over two priorities, healthy, and with

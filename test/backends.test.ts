@@ -29,29 +29,61 @@ after(async () => {
 });
 
 const sim = async (s: Simulator, method: string, path: string, body?: unknown) =>
-  (await fetch(`${s.url}${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) })).json();
+  (
+    await fetch(`${s.url}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    })
+  ).json();
 const fault = (s: Simulator, f: Fault) => sim(s, 'POST', '/_sim/faults', f);
 const requests = async (s: Simulator): Promise<RequestLogEntry[]> => (await sim(s, 'GET', '/_sim/requests')).data;
 const resetAll = () => Promise.all([a, b, c].map((s) => sim(s, 'POST', '/_sim/reset', {})));
 
 /** A fresh app (fresh routing state) with these backends; the extra env tunes the breaker or adds storage. */
-async function appWith(backends: { sim: Simulator; name: string; priority?: number; weight?: number }[], env: Record<string, string> = {}) {
+async function appWith(
+  backends: { sim: Simulator; name: string; priority?: number; weight?: number }[],
+  env: Record<string, string> = {},
+) {
   await resetAll();
-  const list = backends.map((x) => ({ name: x.name, endpoint: x.sim.url, priority: x.priority ?? 1, weight: x.weight ?? 1 }));
-  const app = await startApp({ AZURE_OPENAI_BACKENDS: JSON.stringify(list), AZURE_OPENAI_API_KEY: SIMULATOR_TEST_KEY, TRUST_PRINCIPAL_HEADERS: 'true',
-    // A store setting so health's status speaks of the upstream alone (model routes never touch the store).
-    AZURE_STORAGE_CONNECTION_STRING: 'UseDevelopmentStorage=true', ...env }, 'backends');
+  const list = backends.map((x) => ({
+    name: x.name,
+    endpoint: x.sim.url,
+    priority: x.priority ?? 1,
+    weight: x.weight ?? 1,
+  }));
+  const app = await startApp(
+    {
+      AZURE_OPENAI_BACKENDS: JSON.stringify(list),
+      AZURE_OPENAI_API_KEY: SIMULATOR_TEST_KEY,
+      TRUST_PRINCIPAL_HEADERS: 'true',
+      // A store setting so health's status speaks of the upstream alone (model routes never touch the store).
+      AZURE_STORAGE_CONNECTION_STRING: 'UseDevelopmentStorage=true',
+      ...env,
+    },
+    'backends',
+  );
   apps.push(app);
   return { url: `${app.url}`, app };
 }
 
-const health = async (url: string) => (await (await fetch(`${url}/v1/health`)).json()) as { status: string; upstream: { backends: { name: string; state: string; until?: string; recent: Record<string, number> }[] } };
+const health = async (url: string) =>
+  (await (await fetch(`${url}/v1/health`)).json()) as {
+    status: string;
+    upstream: { backends: { name: string; state: string; until?: string; recent: Record<string, number> }[] };
+  };
 const stateOf = async (url: string, name: string) => (await health(url)).upstream.backends.find((x) => x.name === name);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('429 on the preferred backend', () => {
   it('cools it for its retry-after and sends every request to the next backend at once', async () => {
-    const { url, app } = await appWith([{ sim: a, name: 'a', priority: 1 }, { sim: b, name: 'b', priority: 2 }], { LOG_LEVEL: 'debug' });
+    const { url, app } = await appWith(
+      [
+        { sim: a, name: 'a', priority: 1 },
+        { sim: b, name: 'b', priority: 2 },
+      ],
+      { LOG_LEVEL: 'debug' },
+    );
     await fault(a, { kind: '429', retryAfterSeconds: 10 });
     for (let i = 0; i < 8; i++) {
       const res = await postJson(`${url}/v1/chat/completions`, chat);
@@ -74,17 +106,25 @@ describe('429 on the preferred backend', () => {
   });
 
   it('gives the traffic back to the preferred backend once its cool-down is over', async () => {
-    const { url } = await appWith([{ sim: a, name: 'a', priority: 1 }, { sim: b, name: 'b', priority: 2 }]);
+    const { url } = await appWith([
+      { sim: a, name: 'a', priority: 1 },
+      { sim: b, name: 'b', priority: 2 },
+    ]);
     await fault(a, { kind: '429', retryAfterMs: 300 });
     assert.equal((await postJson(`${url}/v1/chat/completions`, chat)).headers.get('x-backend'), 'b');
     await sleep(400);
-    for (let i = 0; i < 3; i++) assert.equal((await postJson(`${url}/v1/chat/completions`, chat)).headers.get('x-backend'), 'a');
+    for (let i = 0; i < 3; i++)
+      assert.equal((await postJson(`${url}/v1/chat/completions`, chat)).headers.get('x-backend'), 'a');
     assert.equal((await requests(a)).length, 4);
     assert.equal((await requests(b)).length, 1);
   });
 
   it('answers 429 with the smallest retry-after when every backend is throttled', async () => {
-    const { url } = await appWith([{ sim: a, name: 'a', priority: 1 }, { sim: b, name: 'b', priority: 1 }, { sim: c, name: 'c', priority: 2 }]);
+    const { url } = await appWith([
+      { sim: a, name: 'a', priority: 1 },
+      { sim: b, name: 'b', priority: 1 },
+      { sim: c, name: 'c', priority: 2 },
+    ]);
     await fault(a, { kind: '429', retryAfterSeconds: 50 });
     await fault(b, { kind: '429', retryAfterSeconds: 40 });
     await fault(c, { kind: '429', retryAfterSeconds: 45 });
@@ -105,13 +145,25 @@ describe('429 on the preferred backend', () => {
 
 describe('circuit breaker', () => {
   it('opens on a 5xx storm, sends nothing to the open backend, and a trial call closes it after recovery', async () => {
-    const env = { UPSTREAM_BREAKER_FAILURES: '3', UPSTREAM_BREAKER_WINDOW_MS: '60000', UPSTREAM_BREAKER_COOLDOWN_MS: '600' };
-    const { url } = await appWith([{ sim: a, name: 'a', priority: 1 }, { sim: b, name: 'b', priority: 2 }], env);
+    const env = {
+      UPSTREAM_BREAKER_FAILURES: '3',
+      UPSTREAM_BREAKER_WINDOW_MS: '60000',
+      UPSTREAM_BREAKER_COOLDOWN_MS: '600',
+    };
+    const { url } = await appWith(
+      [
+        { sim: a, name: 'a', priority: 1 },
+        { sim: b, name: 'b', priority: 2 },
+      ],
+      env,
+    );
     await fault(a, { kind: '500', count: 3 });
-    for (let i = 0; i < 3; i++) assert.equal((await postJson(`${url}/v1/chat/completions`, chat)).headers.get('x-backend'), 'b');
+    for (let i = 0; i < 3; i++)
+      assert.equal((await postJson(`${url}/v1/chat/completions`, chat)).headers.get('x-backend'), 'b');
     assert.equal((await stateOf(url, 'a'))?.state, 'open');
     // Open: calls go straight to b, a is not asked.
-    for (let i = 0; i < 3; i++) assert.equal((await postJson(`${url}/v1/chat/completions`, chat)).headers.get('x-backend'), 'b');
+    for (let i = 0; i < 3; i++)
+      assert.equal((await postJson(`${url}/v1/chat/completions`, chat)).headers.get('x-backend'), 'b');
     assert.equal((await requests(a)).length, 3);
     await sleep(700);
     assert.equal((await stateOf(url, 'a'))?.state, 'half-open');
@@ -123,8 +175,18 @@ describe('circuit breaker', () => {
   });
 
   it('a failed trial opens it again; client errors never open it', async () => {
-    const env = { UPSTREAM_BREAKER_FAILURES: '2', UPSTREAM_BREAKER_WINDOW_MS: '60000', UPSTREAM_BREAKER_COOLDOWN_MS: '400' };
-    const { url } = await appWith([{ sim: a, name: 'a', priority: 1 }, { sim: b, name: 'b', priority: 2 }], env);
+    const env = {
+      UPSTREAM_BREAKER_FAILURES: '2',
+      UPSTREAM_BREAKER_WINDOW_MS: '60000',
+      UPSTREAM_BREAKER_COOLDOWN_MS: '400',
+    };
+    const { url } = await appWith(
+      [
+        { sim: a, name: 'a', priority: 1 },
+        { sim: b, name: 'b', priority: 2 },
+      ],
+      env,
+    );
     // Content refusals are the upstream's 400s: many of them say nothing of the backend's health.
     for (let i = 0; i < 4; i++) {
       await fault(a, { kind: 'content_filter' });
@@ -138,16 +200,26 @@ describe('circuit breaker', () => {
     await postJson(`${url}/v1/chat/completions`, chat);
     assert.equal((await stateOf(url, 'a'))?.state, 'open');
     await sleep(500);
-    assert.equal((await postJson(`${url}/v1/chat/completions`, chat)).headers.get('x-backend'), 'b', 'the trial failed over to b');
+    assert.equal(
+      (await postJson(`${url}/v1/chat/completions`, chat)).headers.get('x-backend'),
+      'b',
+      'the trial failed over to b',
+    );
     assert.equal((await stateOf(url, 'a'))?.state, 'open');
   });
 });
 
 describe('streams', () => {
   it('a stream whose backend breaks before the first chunk is served whole by the other', async () => {
-    const { url } = await appWith([{ sim: a, name: 'a', priority: 1 }, { sim: b, name: 'b', priority: 2 }]);
+    const { url } = await appWith([
+      { sim: a, name: 'a', priority: 1 },
+      { sim: b, name: 'b', priority: 2 },
+    ]);
     await fault(a, { kind: 'cut', afterChunks: 0 });
-    const res = await fetch(`${url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ ...chat, stream: true }) });
+    const res = await fetch(`${url}/v1/chat/completions`, {
+      method: 'POST',
+      body: JSON.stringify({ ...chat, stream: true }),
+    });
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('x-backend'), 'b');
     const text = await res.text();
@@ -159,14 +231,23 @@ describe('streams', () => {
   });
 
   it('a 503 before the stream starts fails over too; a stream cut after its first chunk does not', async () => {
-    const { url } = await appWith([{ sim: a, name: 'a', priority: 1 }, { sim: b, name: 'b', priority: 2 }]);
+    const { url } = await appWith([
+      { sim: a, name: 'a', priority: 1 },
+      { sim: b, name: 'b', priority: 2 },
+    ]);
     await fault(a, { kind: '503' });
-    const early = await fetch(`${url}/v1/completions`, { method: 'POST', body: JSON.stringify({ prompt: 'Count to 5', stream: true }) });
+    const early = await fetch(`${url}/v1/completions`, {
+      method: 'POST',
+      body: JSON.stringify({ prompt: 'Count to 5', stream: true }),
+    });
     assert.equal(early.headers.get('x-backend'), 'b');
     assert.match(await early.text(), /\[DONE\]/);
 
     await fault(a, { kind: 'cut', afterChunks: 3 });
-    const late = await fetch(`${url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ messages: [{ role: 'user', content: 'Count to 40' }], stream: true }) });
+    const late = await fetch(`${url}/v1/chat/completions`, {
+      method: 'POST',
+      body: JSON.stringify({ messages: [{ role: 'user', content: 'Count to 40' }], stream: true }),
+    });
     assert.equal(late.headers.get('x-backend'), 'a');
     const text = await late.text();
     assert.match(text, /event: error/);
@@ -177,11 +258,16 @@ describe('streams', () => {
 
 describe('weights', () => {
   it('splits traffic by weight within ±10% over 1,000 requests at one priority', async () => {
-    const { url } = await appWith([{ sim: a, name: 'a', weight: 3 }, { sim: b, name: 'b', weight: 1 }]);
+    const { url } = await appWith([
+      { sim: a, name: 'a', weight: 3 },
+      { sim: b, name: 'b', weight: 1 },
+    ]);
     const seen: Record<string, number> = { a: 0, b: 0 };
     for (let i = 0; i < 1000; i += 25) {
       const batch = await Promise.all(
-        Array.from({ length: 25 }, () => fetch(`${url}/v1/embeddings`, { method: 'POST', body: JSON.stringify({ input: 'w' }) })),
+        Array.from({ length: 25 }, () =>
+          fetch(`${url}/v1/embeddings`, { method: 'POST', body: JSON.stringify({ input: 'w' }) }),
+        ),
       );
       for (const res of batch) {
         assert.equal(res.status, 200);
@@ -204,7 +290,13 @@ describe('conversations', () => {
   after(async () => azurite?.stop());
 
   it('turns use the same routing, streamed or not', async () => {
-    const { url } = await appWith([{ sim: a, name: 'a', priority: 1 }, { sim: b, name: 'b', priority: 2 }], { AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString });
+    const { url } = await appWith(
+      [
+        { sim: a, name: 'a', priority: 1 },
+        { sim: b, name: 'b', priority: 2 },
+      ],
+      { AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString },
+    );
     const user = { 'x-ms-client-principal-id': 'backends-user' };
     const created = await postJson(`${url}/v1/conversations`, {}, user);
     assert.equal(created.status, 201, created.text);
@@ -227,21 +319,50 @@ describe('conversations', () => {
 describe('configuration', () => {
   it('names the bad entry of AZURE_OPENAI_BACKENDS, without echoing its values', () => {
     assert.throws(
-      () => parseBackends(JSON.stringify([{ endpoint: 'https://one.openai.azure.com', priority: 1, weight: 1 }, { name: 'west', endpoint: 'not a url', weight: 1 }]), '2024-10-21'),
+      () =>
+        parseBackends(
+          JSON.stringify([
+            { endpoint: 'https://one.openai.azure.com', priority: 1, weight: 1 },
+            { name: 'west', endpoint: 'not a url', weight: 1 },
+          ]),
+          '2024-10-21',
+        ),
       (e: Error) => /AZURE_OPENAI_BACKENDS\[1\] \("west"\): endpoint/.test(e.message) && !/not a url/.test(e.message),
     );
     assert.throws(() => parseBackends('{"endpoint":"x"}', '2024-10-21'), /non-empty JSON array/);
-    assert.throws(() => parseBackends('[{"endpoint":"https://a.example.com","weight":0}]', '2024-10-21'), /AZURE_OPENAI_BACKENDS\[0\]: weight/);
-    assert.throws(() => parseBackends('[{"endpoint":"https://a.example.com","wieght":2}]', '2024-10-21'), /AZURE_OPENAI_BACKENDS\[0\]: .*wieght/);
+    assert.throws(
+      () => parseBackends('[{"endpoint":"https://a.example.com","weight":0}]', '2024-10-21'),
+      /AZURE_OPENAI_BACKENDS\[0\]: weight/,
+    );
+    assert.throws(
+      () => parseBackends('[{"endpoint":"https://a.example.com","wieght":2}]', '2024-10-21'),
+      /AZURE_OPENAI_BACKENDS\[0\]: .*wieght/,
+    );
     const dup = JSON.stringify([{ endpoint: 'https://a.example.com' }, { endpoint: 'https://a.example.com/' }]);
     assert.throws(() => parseBackends(dup, '2024-10-21'), /\[1\]: the name "a.example.com" is used twice/);
-    assert.deepEqual(parseBackends('[{"endpoint":"https://a.example.com/","apiVersion":"2025-01-01-preview"}]', '2024-10-21'), [
-      { name: 'a.example.com', endpoint: 'https://a.example.com', priority: 1, weight: 1, apiVersion: '2025-01-01-preview' },
-    ]);
+    assert.deepEqual(
+      parseBackends('[{"endpoint":"https://a.example.com/","apiVersion":"2025-01-01-preview"}]', '2024-10-21'),
+      [
+        {
+          name: 'a.example.com',
+          endpoint: 'https://a.example.com',
+          priority: 1,
+          weight: 1,
+          apiVersion: '2025-01-01-preview',
+        },
+      ],
+    );
   });
 
   it('a bad setting fails the first call that needs it, and the log names the entry', async () => {
-    const app = await startApp({ AZURE_OPENAI_BACKENDS: '[{"endpoint":"https://ok.example.com"},{"name":"b2","priority":-1,"endpoint":"https://x.example.com"}]', AZURE_OPENAI_API_KEY: SIMULATOR_TEST_KEY }, 'backends-bad');
+    const app = await startApp(
+      {
+        AZURE_OPENAI_BACKENDS:
+          '[{"endpoint":"https://ok.example.com"},{"name":"b2","priority":-1,"endpoint":"https://x.example.com"}]',
+        AZURE_OPENAI_API_KEY: SIMULATOR_TEST_KEY,
+      },
+      'backends-bad',
+    );
     apps.push(app);
     const res = await postJson(`${app.url}/v1/chat/completions`, chat);
     assert.equal(res.status, 500);
@@ -251,13 +372,19 @@ describe('configuration', () => {
   });
 
   it('health lists each backend with no key or token', async () => {
-    const { url } = await appWith([{ sim: a, name: 'a', priority: 1 }, { sim: b, name: 'b', priority: 2, weight: 2 }]);
+    const { url } = await appWith([
+      { sim: a, name: 'a', priority: 1 },
+      { sim: b, name: 'b', priority: 2, weight: 2 },
+    ]);
     const text = await (await fetch(`${url}/v1/health`)).text();
     assert.doesNotMatch(text, new RegExp(SIMULATOR_TEST_KEY));
     const body = JSON.parse(text);
     assert.deepEqual(
       body.upstream.backends.map((x: any) => [x.name, x.priority, x.weight, x.state]),
-      [['a', 1, 1, 'healthy'], ['b', 2, 2, 'healthy']],
+      [
+        ['a', 1, 1, 'healthy'],
+        ['b', 2, 2, 'healthy'],
+      ],
     );
   });
 
@@ -265,17 +392,29 @@ describe('configuration', () => {
     const main = readFileSync(new URL('../infra/main.bicep', import.meta.url), 'utf8');
     const secondary = readFileSync(new URL('../infra/modules/openai-secondary.bicep', import.meta.url), 'utf8');
     assert.match(main, /param openAiSecondaryLocation string = ''/, 'off by default');
-    assert.match(main, /module openaiSecondary 'modules\/openai-secondary.bicep' = if \(!empty\(openAiSecondaryLocation\)\)/);
+    assert.match(
+      main,
+      /module openaiSecondary 'modules\/openai-secondary.bicep' = if \(!empty\(openAiSecondaryLocation\)\)/,
+    );
     assert.match(main, /AZURE_OPENAI_BACKENDS: openAiBackends/);
     assert.match(main, /endpoint: openaiSecondary.outputs.endpoint/);
     // Cognitive Services OpenAI User on the second account, for the app identity.
     assert.match(secondary, /cognitiveServicesOpenAIUser = '5e0bd9bd-7b93-4f28-af87-19fc36ad61bd'/);
-    assert.match(secondary, /scope: secondary\n\s+properties: \{\n\s+roleDefinitionId: subscriptionResourceId\('Microsoft.Authorization\/roleDefinitions', cognitiveServicesOpenAIUser\)\n\s+principalId: identityPrincipalId/);
+    assert.match(
+      secondary,
+      /scope: secondary\n\s+properties: \{\n\s+roleDefinitionId: subscriptionResourceId\('Microsoft.Authorization\/roleDefinitions', cognitiveServicesOpenAIUser\)\n\s+principalId: identityPrincipalId/,
+    );
   });
 });
 
 describe('router state (pure, with a fake clock)', () => {
-  const config = (name: string, priority = 1, weight = 1) => ({ name, endpoint: `https://${name}.example.com`, priority, weight, apiVersion: '2024-10-21' });
+  const config = (name: string, priority = 1, weight = 1) => ({
+    name,
+    endpoint: `https://${name}.example.com`,
+    priority,
+    weight,
+    apiVersion: '2024-10-21',
+  });
   const breaker = { failures: 3, windowMs: 1000, cooldownMs: 5000 };
 
   it('opens only on N failures within the window, and lets exactly one trial through after the cool-down', () => {
@@ -309,13 +448,36 @@ describe('router state (pure, with a fake clock)', () => {
 
   it('chooses by weight within a priority, and skips what this call already excluded', () => {
     let r = 0;
-    const router = new Router([config('a', 1, 3), config('b', 1, 1), config('c', 2)], { routed: true, breaker, random: () => r });
+    const router = new Router([config('a', 1, 3), config('b', 1, 1), config('c', 2)], {
+      routed: true,
+      breaker,
+      random: () => r,
+    });
     r = 0.74;
     assert.equal(router.pick(0)?.name, 'a');
     r = 0.76;
     assert.equal(router.pick(0)?.name, 'b');
     const [a, b] = router.backends;
-    assert.equal(router.pick(0, new Map([[a!, 10], [b!, 10]]))?.name, 'c');
-    assert.equal(router.waitMs(0, new Map([[a!, 10], [b!, 20], [router.backends[2]!, 30]])), 10);
+    assert.equal(
+      router.pick(
+        0,
+        new Map([
+          [a!, 10],
+          [b!, 10],
+        ]),
+      )?.name,
+      'c',
+    );
+    assert.equal(
+      router.waitMs(
+        0,
+        new Map([
+          [a!, 10],
+          [b!, 20],
+          [router.backends[2]!, 30],
+        ]),
+      ),
+      10,
+    );
   });
 });

@@ -28,9 +28,15 @@ export interface CallOptions {
 
 export interface UpstreamClient {
   chatCompletion(body: Omit<ChatCompletionRequest, 'model'>, options: CallOptions): Promise<ChatCompletion>;
-  streamChatCompletion(body: Omit<ChatCompletionRequest, 'model'>, options: CallOptions): AsyncGenerator<ChatCompletionChunk, void, undefined>;
+  streamChatCompletion(
+    body: Omit<ChatCompletionRequest, 'model'>,
+    options: CallOptions,
+  ): AsyncGenerator<ChatCompletionChunk, void, undefined>;
   completion(body: Omit<CompletionRequest, 'model'>, options: CallOptions): Promise<Completion>;
-  streamCompletion(body: Omit<CompletionRequest, 'model'>, options: CallOptions): AsyncGenerator<CompletionChunk, void, undefined>;
+  streamCompletion(
+    body: Omit<CompletionRequest, 'model'>,
+    options: CallOptions,
+  ): AsyncGenerator<CompletionChunk, void, undefined>;
   embeddings(body: Omit<EmbeddingsRequest, 'model'>, options: CallOptions): Promise<EmbeddingsResponse>;
   /** A whole (non-streamed) answer as the upstream's JSON text, for relaying without a parse and re-serialise. */
   rawJson(capability: Capability, body: Record<string, unknown>, options: CallOptions): Promise<string>;
@@ -89,20 +95,29 @@ export function createUpstreamClient(
    * Sends to one backend after another until one answers 2xx; resolves with that response, its body unread.
    * Throttling moves on to the next backend at once; waiting happens only when no backend can take the call.
    */
-  async function call(capability: Capability, body: Record<string, unknown>, options: CallOptions, notBefore: NotBefore = new Map()): Promise<{ response: UpstreamResponse; backend: Backend }> {
+  async function call(
+    capability: Capability,
+    body: Record<string, unknown>,
+    options: CallOptions,
+    notBefore: NotBefore = new Map(),
+  ): Promise<{ response: UpstreamResponse; backend: Backend }> {
     const payload = JSON.stringify(provider.wireBody(options.deployment, body));
     const accept = body.stream ? 'text/event-stream' : 'application/json';
     const deadline = Date.now() + settings.UPSTREAM_RETRY_DEADLINE_MS;
     const maxSends = Math.max(1, provider.backends.length) * (settings.UPSTREAM_MAX_RETRIES + 1);
     let last: UpstreamError | undefined;
-    for (let waits = 0, sends = 0, resumeAt = 0; ; ) {
+    for (let waits = 0, sends = 0, resumeAt = 0; ;) {
       // After a wait, time is at least its end (a timer may fire a millisecond before Date.now() agrees).
       const now = Math.max(Date.now(), resumeAt);
       const backend = sends < maxSends ? router.pick(now, notBefore) : undefined;
       if (!backend) {
         if (provider.backends.length === 0) throw provider.failure(0, {}, '');
         const wait = router.waitMs(now, notBefore);
-        const giveUp = sends >= maxSends || last?.kind === 'timeout' || waits >= settings.UPSTREAM_MAX_RETRIES || now + wait >= deadline;
+        const giveUp =
+          sends >= maxSends ||
+          last?.kind === 'timeout' ||
+          waits >= settings.UPSTREAM_MAX_RETRIES ||
+          now + wait >= deadline;
         if (giveUp) throw exhausted(last, wait, now);
         debug?.(`${capability} ${options.deployment}: no backend free, waiting ${Math.round(wait)} ms`);
         await sleep(wait, options.signal);
@@ -112,7 +127,10 @@ export function createUpstreamClient(
         continue;
       }
       sends++;
-      debug?.(`${capability} ${options.deployment} → ${backend.name} (priority ${backend.config.priority}${backend.breaker === 'open' ? ', trial' : ''})`);
+      debug?.(
+        `${capability} ${options.deployment} → ${backend.name} ` +
+          `(priority ${backend.config.priority}${backend.breaker === 'open' ? ', trial' : ''})`,
+      );
       let response: UpstreamResponse;
       try {
         response = await send(provider.url(backend.config, capability, options.deployment), {
@@ -166,7 +184,10 @@ export function createUpstreamClient(
 
   function failed(backend: Backend, now: number, why: string) {
     const opened = router.failed(backend, now);
-    debug?.(`${backend.name} failed (${why})${opened ? `; circuit open for ${settings.UPSTREAM_BREAKER_COOLDOWN_MS} ms` : ''}`);
+    debug?.(
+      `${backend.name} failed (${why})` +
+        (opened ? `; circuit open for ${settings.UPSTREAM_BREAKER_COOLDOWN_MS} ms` : ''),
+    );
   }
 
   /** The error when no backend can take the call within the deadline. */
@@ -175,7 +196,10 @@ export function createUpstreamClient(
     const retryAfterMs = Number.isFinite(wait) ? wait : settings.UPSTREAM_BREAKER_COOLDOWN_MS;
     if (last?.kind === 'throttled' || router.anyCooling(now)) {
       // Every backend is cooling: the caller may come back when the first of them is free again.
-      return new UpstreamError('throttled', last?.message ?? 'The model is throttled on every backend.', { ...last?.details, retryAfterMs });
+      return new UpstreamError('throttled', last?.message ?? 'The model is throttled on every backend.', {
+        ...last?.details,
+        retryAfterMs,
+      });
     }
     return new UpstreamError('unavailable', 'Every model backend is failing; its circuit is open.', { retryAfterMs });
   }
@@ -214,7 +238,8 @@ export function createUpstreamClient(
     try {
       for await (const whole of attempt(capability, { ...body, stream: false }, options, async function* (response) {
         yield await readText(response.body, settings.UPSTREAM_TIMEOUT_MS);
-      })) return whole;
+      }))
+        return whole;
     } catch (error) {
       if (error instanceof UpstreamError) throw error;
       throw error instanceof TimeoutError ? upstreamTimeout() : upstreamUnreachable();
@@ -231,9 +256,15 @@ export function createUpstreamClient(
     }
   }
 
-  async function* stream<T>(capability: Capability, body: Record<string, unknown>, options: CallOptions): AsyncGenerator<T, void, undefined> {
+  async function* stream<T>(
+    capability: Capability,
+    body: Record<string, unknown>,
+    options: CallOptions,
+  ): AsyncGenerator<T, void, undefined> {
     try {
-      for await (const data of attempt(capability, { ...body, stream: true }, options, (response) => sseData(response.body, settings.STREAM_IDLE_TIMEOUT_MS))) {
+      for await (const data of attempt(capability, { ...body, stream: true }, options, (response) =>
+        sseData(response.body, settings.STREAM_IDLE_TIMEOUT_MS),
+      )) {
         let chunk: T & { error?: { message?: string } };
         try {
           chunk = JSON.parse(data);

@@ -66,24 +66,44 @@ export function parseWireError(text: string): WireError | undefined {
 }
 
 /** A failed answer (not 2xx) as an UpstreamError; `contentFilter` tells a provider's refusal from other 400s. */
-export function failureOf(status: number, headers: IncomingHttpHeaders, text: string, contentFilter: (e: WireError) => boolean): UpstreamError {
+export function failureOf(
+  status: number,
+  headers: IncomingHttpHeaders,
+  text: string,
+  contentFilter: (e: WireError) => boolean,
+): UpstreamError {
   const error = parseWireError(text);
   const message = error?.message ?? `The upstream answered ${status}.`;
   const code = error?.code ?? undefined;
   if (status === 400 && error && contentFilter(error)) {
-    return new UpstreamError('content_filter', message, { status, code: 'content_filter', param: error.param ?? 'messages' });
+    return new UpstreamError('content_filter', message, {
+      status,
+      code: 'content_filter',
+      param: error.param ?? 'messages',
+    });
   }
-  if (status === 400 || status === 422) return new UpstreamError('rejected', message, { status, code, param: error?.param ?? null });
+  if (status === 400 || status === 422)
+    return new UpstreamError('rejected', message, { status, code, param: error?.param ?? null });
   if (status === 413) return new UpstreamError('too_large', message, { status });
-  if (status === 429) return new UpstreamError('throttled', `The model is throttled: ${message}`, { status, retryAfterMs: retryAfterMs(headers) });
+  if (status === 429)
+    return new UpstreamError('throttled', `The model is throttled: ${message}`, {
+      status,
+      retryAfterMs: retryAfterMs(headers),
+    });
   if (status === 401 || status === 403) {
-    return new UpstreamError('auth_failed', "The upstream rejected this service's credentials; check its managed identity role or key.", { status });
+    return new UpstreamError(
+      'auth_failed',
+      "The upstream rejected this service's credentials; check its managed identity role or key.",
+      { status },
+    );
   }
-  if (status === 404) return new UpstreamError('not_found', `The upstream has no such deployment or route: ${message}`, { status });
+  if (status === 404)
+    return new UpstreamError('not_found', `The upstream has no such deployment or route: ${message}`, { status });
   if (status === 408 || status === 504) return upstreamTimeout();
   return new UpstreamError('failed', `The model service failed (${status}) after retries.`, { status });
 }
 
 export const upstreamTimeout = () => new UpstreamError('timeout', 'The model did not answer in time.');
 export const upstreamUnreachable = () => new UpstreamError('unreachable', 'The model service could not be reached.');
-export const streamBroken = (reason: string) => new UpstreamError('stream_broken', `The model's stream broke off: ${reason}.`);
+export const streamBroken = (reason: string) =>
+  new UpstreamError('stream_broken', `The model's stream broke off: ${reason}.`);

@@ -13,7 +13,11 @@ import type { IncomingHttpHeaders } from 'node:http';
 export type Capability = 'chat' | 'completions' | 'embeddings';
 export type ProviderKind = 'azure-openai' | 'openai-compatible' | 'none';
 
-const PATHS: Record<Capability, string> = { chat: 'chat/completions', completions: 'completions', embeddings: 'embeddings' };
+const PATHS: Record<Capability, string> = {
+  chat: 'chat/completions',
+  completions: 'completions',
+  embeddings: 'embeddings',
+};
 
 export interface UpstreamProvider {
   kind: ProviderKind;
@@ -51,7 +55,8 @@ function urlCache(build: (backend: BackendConfig, capability: Capability, deploy
 }
 
 /** Azure's content-filter refusal: the error code, or its inner ResponsibleAIPolicyViolation code. */
-const azureContentFilter = (e: WireError) => e.code === 'content_filter' || e.innererror?.code === 'ResponsibleAIPolicyViolation';
+const azureContentFilter = (e: WireError) =>
+  e.code === 'content_filter' || e.innererror?.code === 'ResponsibleAIPolicyViolation';
 
 export function azureOpenAiProvider(settings: Settings, deps: ProviderDependencies = {}): UpstreamProvider {
   const { backends, routed } = azureBackends(settings);
@@ -62,9 +67,13 @@ export function azureOpenAiProvider(settings: Settings, deps: ProviderDependenci
     backends,
     routed,
     // One token scope covers every Azure OpenAI resource, so one credential serves all backends.
-    auth: apiKey ? staticAuth({ 'api-key': apiKey }) : bearerTokenAuth(deps.credential ?? (() => azureCredential(settings))),
+    auth: apiKey
+      ? staticAuth({ 'api-key': apiKey })
+      : bearerTokenAuth(deps.credential ?? (() => azureCredential(settings))),
     url: urlCache((backend, capability, deployment) => {
-      const url = new URL(`${backend.endpoint}/openai/deployments/${encodeURIComponent(deployment)}/${PATHS[capability]}`);
+      const url = new URL(
+        `${backend.endpoint}/openai/deployments/${encodeURIComponent(deployment)}/${PATHS[capability]}`,
+      );
       url.searchParams.set('api-version', backend.apiVersion);
       return url;
     }),

@@ -148,7 +148,8 @@ export class Router {
   /** Milliseconds until some backend can take this call (0 if one can now; Infinity if only trials are out). */
   waitMs(now: number, notBefore?: ReadonlyMap<Backend, number>): number {
     let earliest = Infinity;
-    for (const b of this.backends) earliest = Math.min(earliest, Math.max(this.sharedAvailableAt(b), notBefore?.get(b) ?? 0));
+    for (const b of this.backends)
+      earliest = Math.min(earliest, Math.max(this.sharedAvailableAt(b), notBefore?.get(b) ?? 0));
     return Math.max(0, earliest - now);
   }
 
@@ -205,9 +206,12 @@ export class Router {
     return this.backends.map((b) => {
       const base = { name: b.name, priority: b.config.priority, weight: b.config.weight, recent: b.recent.sum(now) };
       if (b.breaker === 'open') {
-        return b.openUntil > now ? { ...base, state: 'open' as const, until: new Date(b.openUntil).toISOString() } : { ...base, state: 'half-open' as const };
+        return b.openUntil > now
+          ? { ...base, state: 'open' as const, until: new Date(b.openUntil).toISOString() }
+          : { ...base, state: 'half-open' as const };
       }
-      if (b.coolingUntil > now) return { ...base, state: 'cooling' as const, until: new Date(b.coolingUntil).toISOString() };
+      if (b.coolingUntil > now)
+        return { ...base, state: 'cooling' as const, until: new Date(b.coolingUntil).toISOString() };
       return { ...base, state: 'healthy' as const };
     });
   }
