@@ -19,13 +19,15 @@ let a: Simulator;
 let b: Simulator;
 let c: Simulator;
 const apps: AppProcess[] = [];
+/** A real store, so health's status is about the upstream (health probes the store) and turns can be stored. */
+let azurite: Azurite;
 
 before(async () => {
-  [a, b, c] = await Promise.all([startSimulator(), startSimulator(), startSimulator()]);
+  [a, b, c, azurite] = await Promise.all([startSimulator(), startSimulator(), startSimulator(), startAzurite()]);
 });
 after(async () => {
   await Promise.all(apps.map((app) => app.stop()));
-  await Promise.all([a?.close(), b?.close(), c?.close()]);
+  await Promise.all([a?.close(), b?.close(), c?.close(), azurite?.stop()]);
 });
 
 const sim = async (s: Simulator, method: string, path: string, body?: unknown) =>
@@ -57,8 +59,7 @@ async function appWith(
       AZURE_OPENAI_BACKENDS: JSON.stringify(list),
       AZURE_OPENAI_API_KEY: SIMULATOR_TEST_KEY,
       TRUST_PRINCIPAL_HEADERS: 'true',
-      // A store setting so health's status speaks of the upstream alone (model routes never touch the store).
-      AZURE_STORAGE_CONNECTION_STRING: 'UseDevelopmentStorage=true',
+      AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString,
       ...env,
     },
     'backends',
@@ -148,7 +149,7 @@ describe('circuit breaker', () => {
     const env = {
       UPSTREAM_BREAKER_FAILURES: '3',
       UPSTREAM_BREAKER_WINDOW_MS: '60000',
-      UPSTREAM_BREAKER_COOLDOWN_MS: '600',
+      UPSTREAM_BREAKER_COOLDOWN_MS: '1500',
     };
     const { url } = await appWith(
       [
@@ -165,7 +166,7 @@ describe('circuit breaker', () => {
     for (let i = 0; i < 3; i++)
       assert.equal((await postJson(`${url}/v1/chat/completions`, chat)).headers.get('x-backend'), 'b');
     assert.equal((await requests(a)).length, 3);
-    await sleep(700);
+    await sleep(1600);
     assert.equal((await stateOf(url, 'a'))?.state, 'half-open');
     // a has recovered (its faults are used up): the trial succeeds and closes the circuit.
     assert.equal((await postJson(`${url}/v1/chat/completions`, chat)).headers.get('x-backend'), 'a');
@@ -178,7 +179,7 @@ describe('circuit breaker', () => {
     const env = {
       UPSTREAM_BREAKER_FAILURES: '2',
       UPSTREAM_BREAKER_WINDOW_MS: '60000',
-      UPSTREAM_BREAKER_COOLDOWN_MS: '400',
+      UPSTREAM_BREAKER_COOLDOWN_MS: '1500',
     };
     const { url } = await appWith(
       [
@@ -199,7 +200,7 @@ describe('circuit breaker', () => {
     await postJson(`${url}/v1/chat/completions`, chat);
     await postJson(`${url}/v1/chat/completions`, chat);
     assert.equal((await stateOf(url, 'a'))?.state, 'open');
-    await sleep(500);
+    await sleep(1600);
     assert.equal(
       (await postJson(`${url}/v1/chat/completions`, chat)).headers.get('x-backend'),
       'b',
@@ -283,20 +284,11 @@ describe('weights', () => {
 });
 
 describe('conversations', () => {
-  let azurite: Azurite;
-  before(async () => {
-    azurite = await startAzurite();
-  });
-  after(async () => azurite?.stop());
-
   it('turns use the same routing, streamed or not', async () => {
-    const { url } = await appWith(
-      [
-        { sim: a, name: 'a', priority: 1 },
-        { sim: b, name: 'b', priority: 2 },
-      ],
-      { AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString },
-    );
+    const { url } = await appWith([
+      { sim: a, name: 'a', priority: 1 },
+      { sim: b, name: 'b', priority: 2 },
+    ]);
     const user = { 'x-ms-client-principal-id': 'backends-user' };
     const created = await postJson(`${url}/v1/conversations`, {}, user);
     assert.equal(created.status, 201, created.text);
