@@ -100,18 +100,33 @@ const SIMULATOR_KEY = 'local-simulator-key';
 
 async function ensureUpstream() {
   if (env.OPENAI_BASE_URL) return console.log(`upstream: OpenAI-compatible server at ${new URL(env.OPENAI_BASE_URL).host}`);
-  if (env.AZURE_OPENAI_ENDPOINT) {
+  if (env.AZURE_OPENAI_ENDPOINT || env.AZURE_OPENAI_BACKENDS) {
     const auth = env.AZURE_OPENAI_API_KEY ? 'api-key' : 'managed identity / az login';
-    return console.log(`upstream: Azure OpenAI at ${new URL(env.AZURE_OPENAI_ENDPOINT).host} (${auth})`);
+    const where = env.AZURE_OPENAI_BACKENDS ? 'the AZURE_OPENAI_BACKENDS' : new URL(env.AZURE_OPENAI_ENDPOINT!).host;
+    return console.log(`upstream: Azure OpenAI at ${where} (${auth})`);
   }
   const port = Number(env.SIMULATOR_PORT ?? 8090);
-  env.AZURE_OPENAI_ENDPOINT = `http://127.0.0.1:${port}`;
   // Keyless mode: the simulator accepts the managed identity's bearer token, as Azure OpenAI does with Bicep's roles.
   if (env.STORAGE_AUTH !== 'identity') env.AZURE_OPENAI_API_KEY = SIMULATOR_KEY;
+  const count = Number(env.SIMULATOR_BACKENDS ?? 1);
+  if (count > 1) return startSimulatorBackends(port, count);
+  env.AZURE_OPENAI_ENDPOINT = `http://127.0.0.1:${port}`;
   if (await isListening(port)) return console.log(`upstream: Azure OpenAI simulator already running on 127.0.0.1:${port}`);
   const simulator = await startSimulator({ port });
   stops.push(() => simulator.close());
   console.log(`upstream: Azure OpenAI simulator at ${simulator.url} (AZURE_OPENAI_ENDPOINT is unset; set it to use Azure)`);
+}
+
+/** SIMULATOR_BACKENDS=N: N simulators on consecutive ports as N backends of one priority, to watch failover. */
+async function startSimulatorBackends(firstPort: number, count: number) {
+  const backends = [];
+  for (let i = 0; i < count; i++) {
+    const simulator = await startSimulator({ port: firstPort + i });
+    stops.push(() => simulator.close());
+    backends.push({ name: `sim-${String.fromCharCode(97 + i)}`, endpoint: simulator.url, priority: 1, weight: 1 });
+    console.log(`upstream: simulator backend ${backends[i]!.name} at ${simulator.url} (faults: POST ${simulator.url}/_sim/faults)`);
+  }
+  env.AZURE_OPENAI_BACKENDS = JSON.stringify(backends);
 }
 
 function hasFunc(): boolean {

@@ -57,6 +57,11 @@ param openAiApiVersion string = '2024-10-21'
 @description('Most conversations one user may keep (CONVERSATIONS_PER_USER).')
 param conversationsPerUser int = 1000
 
+@description('Region of an optional second Azure OpenAI account with the same deployments (e.g. swedencentral). Empty: one account.')
+param openAiSecondaryLocation string = ''
+@description('Routing priority of the second account: 2 = spill-over when the first throttles or fails, 1 = share the load.')
+param openAiSecondaryPriority int = 2
+
 @description('Per-user token quotas (0 = off).')
 param quotaTokensPerMinute int = 0
 param quotaTokensPerDay int = 0
@@ -102,6 +107,15 @@ module storage 'modules/storage.bicep' = {
   }
 }
 
+// The same deployments on the primary account and, when there is one, on the second.
+var openAiDeployments = concat(
+  [{ name: chatModelName, model: chatModelName, version: chatModelVersion, sku: chatDeploymentSku, capacity: chatCapacity }],
+  empty(completionsModelName) ? [] : [
+    { name: completionsModelName, model: completionsModelName, version: completionsModelVersion, sku: completionsDeploymentSku, capacity: completionsCapacity }
+  ],
+  [{ name: embeddingsModelName, model: embeddingsModelName, version: embeddingsModelVersion, sku: embeddingsDeploymentSku, capacity: embeddingsCapacity }]
+)
+
 module openai 'modules/openai.bicep' = {
   name: 'openai'
   scope: rg
@@ -109,15 +123,28 @@ module openai 'modules/openai.bicep' = {
     name: 'oai-${resourceToken}'
     location: location
     tags: tags
-    deployments: concat(
-      [{ name: chatModelName, model: chatModelName, version: chatModelVersion, sku: chatDeploymentSku, capacity: chatCapacity }],
-      empty(completionsModelName) ? [] : [
-        { name: completionsModelName, model: completionsModelName, version: completionsModelVersion, sku: completionsDeploymentSku, capacity: completionsCapacity }
-      ],
-      [{ name: embeddingsModelName, model: embeddingsModelName, version: embeddingsModelVersion, sku: embeddingsDeploymentSku, capacity: embeddingsCapacity }]
-    )
+    deployments: openAiDeployments
   }
 }
+
+module openaiSecondary 'modules/openai-secondary.bicep' = if (!empty(openAiSecondaryLocation)) {
+  name: 'openai-secondary'
+  scope: rg
+  params: {
+    name: 'oai2-${resourceToken}'
+    location: empty(openAiSecondaryLocation) ? location : openAiSecondaryLocation
+    tags: tags
+    deployments: openAiDeployments
+    identityPrincipalId: identity.outputs.principalId
+    userPrincipalId: principalId
+  }
+}
+
+// Both accounts as backends of the API (src/upstream/backends.ts); empty with one account (AZURE_OPENAI_ENDPOINT).
+var openAiBackends = empty(openAiSecondaryLocation) ? '' : string([
+  { name: 'primary', endpoint: openai.outputs.endpoint, priority: 1, weight: 1 }
+  { name: 'secondary', endpoint: openaiSecondary.outputs.endpoint, priority: openAiSecondaryPriority, weight: 1 }
+])
 
 module roles 'modules/roles.bicep' = {
   name: 'roles'
@@ -150,6 +177,7 @@ module api 'modules/functionapp.bicep' = {
     // Every setting src/config.ts reads that applies in Azure (test/infra.test.ts keeps this in step).
     appSettings: {
       AZURE_OPENAI_ENDPOINT: openai.outputs.endpoint
+      AZURE_OPENAI_BACKENDS: openAiBackends
       AZURE_OPENAI_API_VERSION: openAiApiVersion
       AZURE_OPENAI_CHAT_DEPLOYMENTS: chatModelName
       AZURE_OPENAI_COMPLETIONS_DEPLOYMENTS: completionsModelName
@@ -165,6 +193,10 @@ module api 'modules/functionapp.bicep' = {
       UPSTREAM_MAX_RETRIES: '3'
       UPSTREAM_RETRY_DEADLINE_MS: '30000'
       STREAM_IDLE_TIMEOUT_MS: '30000'
+      UPSTREAM_BREAKER_FAILURES: '5'
+      UPSTREAM_BREAKER_WINDOW_MS: '10000'
+      UPSTREAM_BREAKER_COOLDOWN_MS: '30000'
+      LOG_LEVEL: 'info'
       QUOTA_TOKENS_PER_MINUTE: string(quotaTokensPerMinute)
       QUOTA_TOKENS_PER_DAY: string(quotaTokensPerDay)
     }
@@ -182,6 +214,7 @@ output AZURE_FUNCTION_APP_NAME string = api.outputs.name
 output API_BASE_URL string = '${api.outputs.uri}/api/v1'
 output AZURE_OPENAI_ENDPOINT string = openai.outputs.endpoint
 output AZURE_OPENAI_ACCOUNT_NAME string = openai.outputs.name
+output AZURE_OPENAI_BACKENDS string = openAiBackends
 output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
 output AZURE_STORAGE_TABLE_ENDPOINT string = storage.outputs.tableEndpoint
 output AZURE_CLIENT_ID string = identity.outputs.clientId

@@ -20,6 +20,11 @@ const nonNegativeInt = z.coerce.number().int().nonnegative();
 export const settingsSchema = z.object({
   // Upstream: Azure OpenAI data plane. Unset locally → `npm start` points it at the simulator.
   AZURE_OPENAI_ENDPOINT: z.url().optional(),
+  /**
+   * Several backends serving the same deployments: a JSON array of { endpoint, priority, weight, apiVersion?, name? }
+   * (validated at first use, see src/upstream/backends.ts). Set → it replaces AZURE_OPENAI_ENDPOINT.
+   */
+  AZURE_OPENAI_BACKENDS: z.string().min(1).optional(),
   /** Only where managed identity does not apply (the simulator, a key-only resource). */
   AZURE_OPENAI_API_KEY: z.string().min(1).optional(),
   AZURE_OPENAI_API_VERSION: z.string().regex(/^\d{4}-\d{2}-\d{2}(-preview)?$/).default('2024-10-21'),
@@ -38,6 +43,13 @@ export const settingsSchema = z.object({
   UPSTREAM_MAX_RETRIES: nonNegativeInt.default(3),
   UPSTREAM_RETRY_DEADLINE_MS: positiveInt.default(30_000),
   STREAM_IDLE_TIMEOUT_MS: positiveInt.default(30_000),
+  /** Circuit breaker per backend (with AZURE_OPENAI_BACKENDS): this many 5xx/connection failures within the window open it. */
+  UPSTREAM_BREAKER_FAILURES: positiveInt.default(5),
+  UPSTREAM_BREAKER_WINDOW_MS: positiveInt.default(10_000),
+  /** How long an open circuit refuses calls before one trial call may close it again. */
+  UPSTREAM_BREAKER_COOLDOWN_MS: positiveInt.default(30_000),
+  /** `debug` logs every routing decision (which backend, and why another was skipped). */
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 
   // Conversation storage: a connection string locally (Azurite), the table endpoint with managed identity in Azure.
   AZURE_STORAGE_CONNECTION_STRING: z.string().min(1).optional(),

@@ -5,7 +5,7 @@
  */
 import { settings } from '../config.js';
 import { badRequest } from '../errors.js';
-import { resolveDeployment } from '../openai/index.js';
+import { resolveDeployment } from '../upstream/index.js';
 import type { ChatCompletion, ChatCompletionChunk, ChatMessage } from '../schemas/chat.js';
 import type { PostMessage } from '../schemas/conversations.js';
 import { callModel, encodingForDeployment, type CallContext, type ModelAnswer } from '../services/model-call.js';
@@ -87,6 +87,7 @@ export async function runTurn(
   const [userMessage, assistantMessage] = await storeTurn(choice?.message.content ?? '');
   return {
     stream: false,
+    backend: answer.backend,
     body: turnBody(meta, userMessage, assistantMessage, choice?.finish_reason ?? null, completion.usage, history.length),
   };
 }

@@ -10,7 +10,7 @@ import { settings } from '../config.js';
 import { ApiError } from '../http/errors.js';
 import { defineFunction, json, type ApiFunction } from '../http/handler.js';
 import { readJson } from '../http/request.js';
-import type { Capability } from '../openai/index.js';
+import type { Capability } from '../upstream/index.js';
 import {
   AZURE_API_VERSIONS,
   azureChatRequestSchema,
@@ -24,7 +24,7 @@ import { embeddingsResponseSchema } from '../schemas/embeddings.js';
 import { createChatCompletion } from '../services/chat.js';
 import { createCompletion } from '../services/completions.js';
 import { createEmbeddings } from '../services/embeddings.js';
-import { answerResponse, callContext } from '../http/model-answer.js';
+import { answerResponse, backendHeaders, callContext } from '../http/model-answer.js';
 import { chatFunctions } from './chat.js';
 import { completionsFunctions } from './completions.js';
 import { embeddingsFunctions } from './embeddings.js';
@@ -148,7 +148,8 @@ const deploymentRoutes = [
       checkApiVersion(request);
       const model = deploymentFor('embeddings', request);
       const body = await readJson(request, azureEmbeddingsRequestSchema);
-      return json(200, await createEmbeddings({ ...body, model }, azureContext(request)));
+      const context = azureContext(request);
+      return json(200, await createEmbeddings({ ...body, model }, context), backendHeaders(context.trace?.backend));
     },
   }),
 ];

@@ -5,7 +5,7 @@ import { defineFunction, json } from '../http/handler.js';
 import { answerResponse, callContext } from '../http/model-answer.js';
 import { requirePrincipal } from '../http/principal.js';
 import { parseWith, queryObject, readJson } from '../http/request.js';
-import { resolveDeployment } from '../openai/index.js';
+import { resolveDeployment } from '../upstream/index.js';
 import {
   conversationListSchema,
   conversationSchema,

@@ -2,7 +2,7 @@ import { defineFunction, json } from '../http/handler.js';
 import { readJson } from '../http/request.js';
 import { embeddingsRequestSchema, embeddingsResponseSchema } from '../schemas/embeddings.js';
 import { createEmbeddings } from '../services/embeddings.js';
-import { callContext } from '../http/model-answer.js';
+import { backendHeaders, callContext } from '../http/model-answer.js';
 
 export const embeddingsFunctions = [
   defineFunction({
@@ -16,7 +16,9 @@ export const embeddingsFunctions = [
       responses: { 200: embeddingsResponseSchema },
     },
     async handle(request) {
-      return json(200, await createEmbeddings(await readJson(request, embeddingsRequestSchema), callContext(request)));
+      const context = callContext(request);
+      const answer = await createEmbeddings(await readJson(request, embeddingsRequestSchema), context);
+      return json(200, answer, backendHeaders(context.trace?.backend));
     },
   }),
 ];

@@ -2,10 +2,27 @@ import { z } from 'zod';
 import { settings } from '../config.js';
 import { defineFunction, json } from '../http/handler.js';
 import { probeStore } from '../storage/table.js';
+import { upstream as upstreamClient } from '../upstream/index.js';
+
+const backendSchema = z.object({
+  name: z.string(),
+  priority: z.number().int(),
+  weight: z.number(),
+  state: z.enum(['healthy', 'cooling', 'open', 'half-open']),
+  until: z.string().optional().describe('When the cool-down or open circuit ends (ISO time).'),
+  recent: z
+    .object({ ok: z.number().int(), throttled: z.number().int(), failed: z.number().int(), rejected: z.number().int() })
+    .describe('Call outcomes in the last minute, on this instance.'),
+});
 
 export const healthResponseSchema = z.object({
   status: z.enum(['ok', 'degraded']),
-  upstream: z.object({ kind: z.enum(['azure-openai', 'openai-compatible', 'none']), host: z.string().nullable(), auth: z.string() }),
+  upstream: z.object({
+    kind: z.enum(['azure-openai', 'openai-compatible', 'none']),
+    host: z.string().nullable(),
+    auth: z.string(),
+    backends: z.array(backendSchema).describe("This instance's view of each backend: routing state is per instance."),
+  }),
   store: z.object({
     kind: z.enum(['connection-string', 'table-endpoint', 'none']),
     host: z.string().nullable(),
@@ -18,11 +35,7 @@ const hostOf = (url: string | undefined) => (url ? new URL(url).host : null);
 /** Which upstream and store this instance uses; hosts only, never keys or connection-string secrets. */
 export async function describeDeployment(): Promise<z.infer<typeof healthResponseSchema>> {
   const s = settings();
-  const upstream = s.OPENAI_BASE_URL
-    ? { kind: 'openai-compatible' as const, host: hostOf(s.OPENAI_BASE_URL), auth: s.OPENAI_API_KEY ? 'api-key' : 'none' }
-    : s.AZURE_OPENAI_ENDPOINT
-      ? { kind: 'azure-openai' as const, host: hostOf(s.AZURE_OPENAI_ENDPOINT), auth: s.AZURE_OPENAI_API_KEY ? 'api-key' : 'managed-identity' }
-      : { kind: 'none' as const, host: null, auth: 'none' };
+  const upstream = upstreamClient().describe();
   const tableHost = s.AZURE_STORAGE_CONNECTION_STRING?.match(/TableEndpoint=([^;]+)/i)?.[1];
   const where = s.AZURE_STORAGE_TABLE_ENDPOINT
     ? { kind: 'table-endpoint' as const, host: hostOf(s.AZURE_STORAGE_TABLE_ENDPOINT) }
@@ -31,7 +44,9 @@ export async function describeDeployment(): Promise<z.infer<typeof healthRespons
       : { kind: 'none' as const, host: null };
   const state = where.kind === 'none' ? ('unconfigured' as const) : await probeStore(s.CONVERSATIONS_TABLE_NAME);
   const store = { ...where, state };
-  const status = upstream.kind === 'none' || state !== 'ok' ? 'degraded' : 'ok';
+  // Degraded too when no backend is healthy right now (all cooling, or with open circuits).
+  const noBackendFree = upstream.backends.length > 0 && upstream.backends.every((b) => b.state !== 'healthy');
+  const status = upstream.kind === 'none' || state !== 'ok' || noBackendFree ? 'degraded' : 'ok';
   return { status, upstream, store };
 }
 

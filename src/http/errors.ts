@@ -1,6 +1,6 @@
 import type { HttpResponseInit } from '@azure/functions';
 import type { z } from 'zod';
-import { ApiError, badRequest, internalError } from '../errors.js';
+import { ApiError, badRequest, toApiError } from '../errors.js';
 
 export * from '../errors.js';
 
@@ -39,6 +39,6 @@ export function fromZodError(error: z.ZodError): ApiError {
 
 /** Anything thrown below a handler becomes a response; unknown errors are logged by the caller and answered 500 without detail. */
 export function errorResponse(error: unknown): HttpResponseInit {
-  const apiError = error instanceof ApiError ? error : internalError();
+  const apiError = toApiError(error);
   return { status: apiError.status, headers: { 'content-type': 'application/json', ...apiError.headers }, jsonBody: apiError.toBody() };
 }

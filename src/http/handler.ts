@@ -1,7 +1,8 @@
 import type { HttpMethod, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { z } from 'zod';
 import { settings } from '../config.js';
-import { ApiError, errorResponse } from './errors.js';
+import { UpstreamError } from '../upstream/errors.js';
+import { ApiError, errorResponse, toApiError } from './errors.js';
 
 export type ApiHandler = (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>;
 
@@ -36,7 +37,7 @@ const SECURITY_HEADERS: Record<string, string> = {
   'strict-transport-security': 'max-age=31536000',
 };
 
-const EXPOSED_HEADERS = 'retry-after, retry-after-ms, x-request-id, x-ratelimit-remaining-tokens';
+const EXPOSED_HEADERS = 'retry-after, retry-after-ms, x-request-id, x-ratelimit-remaining-tokens, x-backend';
 
 function corsHeaders(request: HttpRequest): Record<string, string> {
   const origin = request.headers.get('origin');
@@ -78,7 +79,7 @@ export function defineFunction(definition: Omit<ApiFunction, 'handler' | 'authLe
     try {
       response = request.method === 'OPTIONS' ? preflight(request, methods) : await definition.handle(request, context);
     } catch (error) {
-      if (!(error instanceof ApiError) || error.status >= 500) {
+      if (!(error instanceof ApiError || error instanceof UpstreamError) || toApiError(error).status >= 500) {
         // Name and message only: never request headers or bodies, which may carry keys or tokens.
         context.error(`${definition.name} failed: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
       }

@@ -9,13 +9,19 @@ import { sseResponse } from './sse.js';
 export const callContext = (request: HttpRequest): CallContext => ({
   caller: principalOf(request)?.id ?? null,
   signal: clientSignal(request),
+  trace: {},
 });
+
+/** `x-backend`: which upstream backend answered, so callers can see where their traffic went. */
+export const backendHeaders = (backend: string | undefined): Record<string, string> =>
+  backend ? { 'x-backend': backend } : {};
 
 /** JSON for a whole answer (relayed as the upstream's text where nothing read it), SSE for a streamed one. */
 export function answerResponse<T>(answer: ModelAnswer<T>, status = 200): HttpResponseInit {
-  if (answer.stream) return sseResponse(answer.events);
+  const headers = backendHeaders(answer.backend);
+  if (answer.stream) return sseResponse(answer.events, headers);
   if (answer.body instanceof RawJson) {
-    return { status, headers: { 'content-type': 'application/json' }, body: answer.body.text };
+    return { status, headers: { 'content-type': 'application/json', ...headers }, body: answer.body.text };
   }
-  return json(status, answer.body);
+  return json(status, answer.body, headers);
 }

@@ -1,1 +1,2 @@
-export { createUpstreamClient, resolveDeployment, upstream, type CallOptions, type Capability, type UpstreamClient } from './client.js';
+/** Moved to src/upstream/ (the upstream-provider seam); this re-export keeps older imports working. */
+export * from '../upstream/index.js';

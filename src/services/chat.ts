@@ -1,4 +1,4 @@
-import { resolveDeployment } from '../openai/index.js';
+import { resolveDeployment } from '../upstream/index.js';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest } from '../schemas/chat.js';
 import { countChatTokens } from '../tokens/chat.js';
 import { callModel, encodingForDeployment, type CallContext, type ModelAnswer } from './model-call.js';

@@ -1,4 +1,4 @@
-import { resolveDeployment } from '../openai/index.js';
+import { resolveDeployment } from '../upstream/index.js';
 import type { Completion, CompletionChunk, CompletionRequest } from '../schemas/completions.js';
 import { callModel, encodingForDeployment, type CallContext, type ModelAnswer } from './model-call.js';
 

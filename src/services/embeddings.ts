@@ -1,4 +1,4 @@
-import { resolveDeployment, upstream } from '../openai/index.js';
+import { resolveDeployment, upstream } from '../upstream/index.js';
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../schemas/embeddings.js';
 import { callMetered, encodingForDeployment, type CallContext } from './model-call.js';
 
@@ -14,5 +14,5 @@ export async function createEmbeddings(request: EmbeddingsRequest, context: Call
           (sum, item) => sum + (typeof item === 'string' ? encoding.count(item) : Array.isArray(item) ? item.length : 1),
           0,
         );
-  return callMetered(context, estimate, () => upstream().embeddings(body, { deployment, signal: context.signal }));
+  return callMetered(context, estimate, () => upstream().embeddings(body, { deployment, signal: context.signal, trace: context.trace }));
 }

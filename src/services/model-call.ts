@@ -4,7 +4,7 @@
  * to what was really used. Knows nothing of HTTP: the caller's identity and cancellation arrive in a CallContext.
  */
 import type { SseEvent } from '../http/sse.js';
-import { upstream, type Capability } from '../openai/index.js';
+import { upstream, type CallTrace, type Capability } from '../upstream/index.js';
 import { reserveTokens, settleTokens, quotasEnabled, type Reservation } from '../quotas/quota.js';
 import type { Usage } from '../schemas/common.js';
 import { getEncoding, type Encoding } from '../tokens/encodings.js';
@@ -16,9 +16,11 @@ export class RawJson {
   constructor(readonly text: string) {}
 }
 
-export type ModelAnswer<T> =
+/** `backend`: the upstream backend that answered (for the `x-backend` header), when the upstream names one. */
+export type ModelAnswer<T> = (
   | { stream: false; body: T | RawJson }
-  | { stream: true; events: AsyncGenerator<SseEvent, void, undefined> };
+  | { stream: true; events: AsyncGenerator<SseEvent, void, undefined> }
+) & { backend?: string };
 
 /** Who a call is charged to (principal id, or null for the shared anonymous budget), and when to give up. */
 export interface CallContext {
@@ -27,6 +29,8 @@ export interface CallContext {
   signal?: AbortSignal;
   /** Azure-shaped routes: streams keep Azure's empty-choices chunks (prompt filter results). */
   azureShape?: boolean;
+  /** Filled in by the upstream client with the backend that answered. */
+  trace?: CallTrace;
 }
 
 /** The encoding that counts a deployment's tokens: by its name when that names a model family, else cl100k_base. */
@@ -89,11 +93,13 @@ export async function callModel<T extends WholeAnswer, C extends Chunk>(
   context: CallContext,
 ): Promise<ModelAnswer<T>> {
   const client = upstream();
-  const options = { deployment: call.deployment, signal: context.signal };
+  const trace = context.trace ?? {};
+  const options = { deployment: call.deployment, signal: context.signal, trace };
   const stream = call.body.stream === true;
   // The hot path: nothing to count or read, so the answer is relayed as it came.
   if (!stream && !call.parse && !quotasEnabled()) {
-    return { stream: false, body: new RawJson(await client.rawJson(call.capability, call.body, options)) };
+    const text = await client.rawJson(call.capability, call.body, options);
+    return { stream: false, body: new RawJson(text), backend: trace.backend };
   }
   const reservation = await reserve(call, context);
   if (!stream) {
@@ -102,7 +108,7 @@ export async function callModel<T extends WholeAnswer, C extends Chunk>(
         ? client.chatCompletion(call.body as never, options)
         : client.completion(call.body as never, options))) as unknown as T;
       await settleTokens(reservation, body.usage?.total_tokens ?? reservation?.reserved ?? 0);
-      return { stream: false, body };
+      return { stream: false, body, backend: trace.backend };
     } catch (error) {
       await settleTokens(reservation, 0);
       throw error;
@@ -124,6 +130,7 @@ export async function callModel<T extends WholeAnswer, C extends Chunk>(
   const promptTokens = call.promptTokens();
   return {
     stream: true,
+    backend: trace.backend, // known: startStream waited for the first chunk
     events: relayStream<C>(chunks, {
       includeUsage: call.includeUsage,
       promptTokens,

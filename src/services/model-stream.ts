@@ -1,4 +1,4 @@
-import { ApiError } from '../errors.js';
+import { ApiError, toApiError } from '../errors.js';
 import type { SseEvent } from '../http/sse.js';
 import type { Usage } from '../schemas/common.js';
 
@@ -21,7 +21,7 @@ export async function startStream<T>(stream: AsyncGenerator<T, void, undefined>)
 
 export function errorEvent(error: unknown): SseEvent {
   const apiError =
-    error instanceof ApiError ? error : new ApiError(500, 'server_error', 'The stream failed.', null, 'stream_interrupted');
+    toApiError(error, new ApiError(500, 'server_error', 'The stream failed.', null, 'stream_interrupted'));
   return { event: 'error', data: apiError.toBody() };
 }
 

@@ -1,0 +1,11 @@
+export {
+  createUpstreamClient,
+  resolveDeployment,
+  upstream,
+  type CallOptions,
+  type CallTrace,
+  type Capability,
+  type UpstreamClient,
+  type UpstreamDescription,
+} from './client.js';
+export { UpstreamError, type UpstreamFailure } from './errors.js';
