@@ -2,6 +2,19 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { isErrorShape, postJson, startStack, type Stack } from './helpers/stack.js';
 
+/** Real-looking text of about `chars` UTF-16 units (varied words, so no piece cache answers it all). */
+const prose = (chars: number, seed = 0) => {
+  const words = ['tokenize', 'the', 'Azure', 'function', 'answers', 'Grüße', 'while', 'queues', 'wait', '12345', 'über', 'model'];
+  const out: string[] = [];
+  let length = 0;
+  for (let i = 0; length < chars; i++) {
+    const word = words[(i * 7 + seed + (i >> 3)) % words.length]! + (i % 11 === 0 ? '.\n' : ' ');
+    out.push(word);
+    length += word.length;
+  }
+  return out.join('');
+};
+
 let stack: Stack;
 before(async () => {
   stack = await startStack();
@@ -134,5 +147,69 @@ describe('host behaviour', () => {
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
     assert.ok(res.headers.get('content-security-policy'));
+  });
+});
+
+describe('large inputs share a bounded pool of tokenizer workers (issue 14.7)', () => {
+  let pool: Stack;
+  before(async () => {
+    pool = await startStack({ name: 'tokenize-pool', env: { TOKENIZER_WORKERS: '2' } });
+  });
+  after(async () => pool?.stop());
+
+  it('answers a small request while big ones queue, before the last big one', async () => {
+    // 8 bodies near the 4 MiB limit, then (once the first big one has answered, so the rest are queued or
+    // running) one 72 KB text: with first-come first-served it would come back last.
+    const order: string[] = [];
+    const bigs = Array.from({ length: 8 }, (_, i) =>
+      postJson(`${pool.url}/v1/tokenize`, { text: prose(3_800_000, i), count_only: true }).then((res) => {
+        order.push(`big${i}`);
+        return res;
+      }),
+    );
+    await Promise.race(bigs);
+    const small = await postJson(`${pool.url}/v1/tokenize`, { text: prose(72 * 1024, 99) });
+    order.push('small');
+    const results = await Promise.all(bigs);
+    assert.equal(small.status, 200);
+    assert.equal(small.json.tokens.length, small.json.count);
+    for (const res of results) assert.equal(res.status, 200, res.text);
+    assert.notEqual(order.at(-1), 'small', `small request answered last: ${order.join(' ')}`);
+    assert.ok(order.indexOf('small') < order.length - 2, `small request waited for nearly every big one: ${order.join(' ')}`);
+  });
+
+  it('refuses work past the queue bound with 503 and retry-after, then recovers', async () => {
+    const tight = await startStack({ name: 'tokenize-bound', env: { TOKENIZER_WORKERS: '1', TOKENIZER_QUEUE_MAX_CHARS: '1000000' } });
+    try {
+      // One 700K run of one letter is one slow piece of BPE work; one runs, one waits, the rest exceed the bound.
+      const results = await Promise.all(
+        Array.from({ length: 6 }, (_, i) => postJson(`${tight.url}/v1/tokenize`, { text: 'abcdef'[i]!.repeat(700_000), count_only: true })),
+      );
+      const refused = results.filter((r) => r.status === 503);
+      const answered = results.filter((r) => r.status === 200);
+      assert.ok(refused.length >= 1, `statuses: ${results.map((r) => r.status)}`);
+      assert.ok(answered.length >= 2, `statuses: ${results.map((r) => r.status)}`);
+      for (const res of answered) assert.equal(res.json.count > 0, true);
+      for (const res of refused) {
+        assert.ok(isErrorShape(res.json), res.text);
+        assert.equal(res.json.error.code, 'tokenizer_busy');
+        assert.ok(Number(res.headers.get('retry-after')) >= 1);
+      }
+      const later = await postJson(`${tight.url}/v1/tokenize`, { text: 'z'.repeat(700_000), count_only: true });
+      assert.equal(later.status, 200);
+    } finally {
+      await tight.stop();
+    }
+  });
+
+  it('encodes large inputs in the pool with the same ids as the engine in-process', async () => {
+    const { getEncoding } = await import('../src/tokens/encodings.js');
+    const text = prose(300_000, 3) + 'x'.repeat(70_000) + ' <|endoftext|> done';
+    for (const allowed_special of [undefined, 'all'] as const) {
+      const res = await postJson(`${pool.url}/v1/tokenize`, { text, encoding: 'cl100k_base', allowed_special });
+      assert.equal(res.status, 200);
+      assert.deepEqual(res.json.tokens, getEncoding('cl100k_base').encode(text, allowed_special));
+      assert.equal(res.json.count, res.json.tokens.length);
+    }
   });
 });
