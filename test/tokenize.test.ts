@@ -1,6 +1,25 @@
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { isErrorShape, postJson, startStack, type Stack } from './helpers/stack.js';
+
+/** A JSON POST through node:http: `written` once the whole body is handed to the socket, then `answered`. */
+function postRaw(url: string, body: unknown, headers: Record<string, string> = {}) {
+  const payload = JSON.stringify(body);
+  let written!: () => void;
+  const writtenPromise = new Promise<void>((resolve) => (written = resolve));
+  const answered = new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const req = request(url, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), ...headers } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', reject);
+    req.on('finish', () => written());
+    req.end(payload);
+  });
+  return { written: writtenPromise, answered };
+}
 
 /** Real-looking text of about `chars` UTF-16 units (varied words, so no piece cache answers it all). */
 const prose = (chars: number, seed = 0) => {
@@ -210,6 +229,41 @@ describe('large inputs share a bounded pool of tokenizer workers (issue 14.7)', 
       assert.equal(res.status, 200);
       assert.deepEqual(res.json.tokens, getEncoding('cl100k_base').encode(text, allowed_special));
       assert.equal(res.json.count, res.json.tokens.length);
+    }
+  });
+});
+
+describe('model routes count large prompts off the main thread (issue 14.6)', () => {
+  it('keeps /health answering while a chat request with a 3 MB prompt is counted', async () => {
+    // A small quota: each big request is counted, then refused with 429 before any upstream call (the attack of
+    // issue 14.6), so the only work they cause in the app is the count.
+    const quota = await startStack({ azurite: true, simulator: true, name: 'tokenize-model-routes', env: { QUOTA_TOKENS_PER_MINUTE: '1000' } });
+    try {
+      // Prompts of one letter, the slowest text to count per byte (one long piece of BPE work): reading the body
+      // takes ~50 turns of the event loop, the count seconds. Counted on the main thread, the prompt holds the
+      // event loop from the end of its body to its answer, so health gets through only while the body is read
+      // (~100 answers measured); off the main thread it answers all along (~1,000).
+      let firstBigDone = false;
+      const bigs = Array.from({ length: 1 }, (_, i) =>
+        postRaw(`${quota.url}/v1/chat/completions`, { messages: [{ role: 'user', content: 'abc'[i]!.repeat(3_000_000) }] }, { 'x-ms-client-principal-id': `u${i}` }),
+      );
+      await Promise.all(bigs.map((b) => b.written));
+      const firstAnswered = Promise.race(bigs.map((b) => b.answered)).then(() => (firstBigDone = true));
+      let healthBeforeFirstBig = 0;
+      while (!firstBigDone) {
+        const health = await fetch(`${quota.url}/v1/health`);
+        assert.equal(health.status, 200);
+        await health.arrayBuffer();
+        if (!firstBigDone) healthBeforeFirstBig++;
+      }
+      await firstAnswered;
+      for (const res of await Promise.all(bigs.map((b) => b.answered))) {
+        assert.equal(res.status, 429, res.text);
+        assert.equal(JSON.parse(res.text).error.code, 'quota_exceeded');
+      }
+      assert.ok(healthBeforeFirstBig >= 300, `only ${healthBeforeFirstBig} health answers before the first big request answered`);
+    } finally {
+      await quota.stop();
     }
   });
 });

@@ -13,6 +13,7 @@ import { encodingForDeployment } from '../services/chat.js';
 import { relayStream, startStream } from '../services/model-stream.js';
 import { metered, meteredStream, startMetered } from '../quotas/metered.js';
 import { DEFAULT_ANSWER_RESERVE } from '../quotas/quota.js';
+import { countChatTokensAsync } from '../tokens/async.js';
 import { countMessageTokens, REPLY_PRIMING_TOKENS } from '../tokens/chat.js';
 import { contextWindowForModel } from '../tokens/models.js';
 import { ConversationStore, type ConversationMeta, type StoredMessage } from './store.js';
@@ -28,7 +29,7 @@ export async function runTurn(store: ConversationStore, userId: string, conversa
   const meta = await store.get(userId, conversationId);
   const deployment = resolveDeployment('chat', meta.model);
   const encoding = encodingForDeployment(deployment);
-  const userTokens = countMessageTokens(encoding, { role: 'user', content: body.content });
+  const userTokens = (await countChatTokensAsync(encoding.name, [{ role: 'user', content: body.content }])) - REPLY_PRIMING_TOKENS;
   const window = settings().CONVERSATION_CONTEXT_TOKENS ?? contextWindowForModel(deployment);
   const budget = window - replyReserve(window, body.max_tokens) - meta.systemTokens - userTokens - REPLY_PRIMING_TOKENS;
   if (budget < 0) throw badRequest(`The message and system prompt do not fit the model's ${window}-token context window with room for the reply.`, 'content', 'context_length_exceeded');

@@ -3,7 +3,7 @@ import { resolveDeployment, upstream } from '../openai/index.js';
 import { metered, meteredStream, startMetered } from '../quotas/metered.js';
 import { DEFAULT_ANSWER_RESERVE, quotasEnabled } from '../quotas/quota.js';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest } from '../schemas/chat.js';
-import { countChatTokens } from '../tokens/chat.js';
+import { countChatTokensAsync } from '../tokens/async.js';
 import { getEncoding, type Encoding } from '../tokens/encodings.js';
 import { encodingNameForModel } from '../tokens/models.js';
 import { relayStream, startStream } from './model-stream.js';
@@ -34,7 +34,7 @@ export async function createChatCompletion(request: ChatCompletionRequest, conte
   // The hot path: nothing to count or read, so the answer is relayed as it came.
   if (!body.stream && !quotasEnabled()) return { stream: false, body: new RawJson(await client.rawJson('chat', body, options)) };
   const encoding = encodingForDeployment(deployment);
-  const promptTokens = countChatTokens(encoding, body.messages);
+  const promptTokens = await countChatTokensAsync(encoding.name, body.messages);
   // Worst case, reserved against the caller's quota before the call and settled to the real usage after.
   const estimate = promptTokens + (body.max_completion_tokens ?? body.max_tokens ?? DEFAULT_ANSWER_RESERVE) * (body.n ?? 1);
   if (!body.stream) {

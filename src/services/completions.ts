@@ -3,6 +3,7 @@ import { metered, meteredStream, startMetered } from '../quotas/metered.js';
 import type { Completion, CompletionChunk, CompletionRequest } from '../schemas/completions.js';
 import { encodingForDeployment, RawJson, type CallContext, type ModelAnswer } from './chat.js';
 import { quotasEnabled } from '../quotas/quota.js';
+import { countTokensAsync } from '../tokens/async.js';
 import { relayStream, startStream } from './model-stream.js';
 
 /** What the simulator and Azure generate when a completion request names no max_tokens is bounded; reserve this much. */
@@ -17,7 +18,7 @@ export async function createCompletion(request: CompletionRequest, context: Call
   }
   const encoding = encodingForDeployment(deployment);
   const prompts = Array.isArray(body.prompt) ? body.prompt : [body.prompt];
-  const promptTokens = prompts.reduce((sum, p) => sum + encoding.count(p), 0);
+  const promptTokens = await countTokensAsync(encoding.name, prompts);
   const estimate = promptTokens + (body.max_tokens ?? COMPLETION_RESERVE) * (body.n ?? 1) * prompts.length;
   const options = { deployment, signal: context.signal };
   if (!body.stream) {
