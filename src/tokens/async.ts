@@ -6,22 +6,13 @@
 import { countChatTokens, type ChatMessageForCount } from './chat.js';
 import { getEncoding, type AllowedSpecial, type EncodingName } from './encodings.js';
 import { idsToJson } from './ids-json.js';
-import { jobChars, OFF_THREAD_CHARS, runInPool, warmPool } from './worker.js';
-
-let warmed = false;
-/** After the first use of the tokenizer, the pool starts in the background (its first large job is not slower). */
-function warmSoon(encoding: EncodingName) {
-  if (warmed) return;
-  warmed = true;
-  setImmediate(() => warmPool(encoding)).unref();
-}
+import { jobChars, OFF_THREAD_CHARS, runInPool } from './worker.js';
 
 /** Tokens of `texts` together (e.g. a completions prompt array), each counted on its own. */
 export async function countTokensAsync(encoding: EncodingName, texts: string | readonly string[], allowedSpecial?: AllowedSpecial): Promise<number> {
   const list = typeof texts === 'string' ? [texts] : [...texts];
   const job = { op: 'count', encoding, texts: list, allowedSpecial } as const;
   if (jobChars(job) >= OFF_THREAD_CHARS) return (await runInPool(job)).count;
-  warmSoon(encoding);
   const engine = getEncoding(encoding);
   return list.reduce((n, text) => n + engine.count(text, allowedSpecial), 0);
 }
@@ -30,7 +21,6 @@ export async function countTokensAsync(encoding: EncodingName, texts: string | r
 export async function countChatTokensAsync(encoding: EncodingName, messages: readonly ChatMessageForCount[]): Promise<number> {
   const job = { op: 'chat', encoding, messages: messages.map(({ role, content, name }) => ({ role, content, name })) } as const;
   if (jobChars(job) >= OFF_THREAD_CHARS) return (await runInPool(job)).count;
-  warmSoon(encoding);
   return countChatTokens(getEncoding(encoding), messages);
 }
 
@@ -40,7 +30,6 @@ export async function encodeToJsonAsync(encoding: EncodingName, text: string, al
     const result = await runInPool({ op: 'encode', encoding, text, allowedSpecial });
     return { count: result.count, json: result.json! };
   }
-  warmSoon(encoding);
   const ids = getEncoding(encoding).encode(text, allowedSpecial);
   return { count: ids.length, json: idsToJson(ids) };
 }

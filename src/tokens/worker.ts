@@ -162,11 +162,12 @@ export function runInPool(job: TokenizeJob): Promise<TokenizeResult> {
 }
 
 /**
- * Starts the pool's workers and has each load `encoding` and run its code once, so that the first large request
- * costs what a later one does. Idle workers are unreferenced: warming never keeps a process alive.
+ * Starts `count` workers (beyond those running) and has each load `encoding` and run its code once, so that the
+ * first large request costs what a later one does (a worker's start, ~0.1-0.3 s, is otherwise paid by it).
+ * Called once the app has started; idle workers are unreferenced, so warming never keeps a process alive.
  */
-export function warmPool(encoding: EncodingName = 'cl100k_base'): void {
-  while (workers.length < POOL_SIZE) {
+export function warmPool(count = 1, encoding: EncodingName = 'cl100k_base'): void {
+  for (let i = 0; i < count && workers.length < POOL_SIZE; i++) {
     const slot = spawn();
     slot.worker.postMessage({ id: 0, job: { op: 'warm', encoding } satisfies TokenizeJob });
   }
