@@ -180,6 +180,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const { functions } = await import('../src/functions/registry.js');
   const host = await startLocalHost({ functions, port: Number(process.env.PORT ?? 7071), log: process.env.HOST_LOG !== 'false' });
   console.log(`Local Functions host listening on ${host.url}`);
+  // As the deployed entry does: one tokenizer worker starts now, not on the first large request.
+  void import('../src/tokens/worker.js').then((m) => m.warmPool());
   const stop = () => host.close().then(() => process.exit(0));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

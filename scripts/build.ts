@@ -30,6 +30,8 @@ const lazy = (name: string): HttpHandler => async (request, context) => {
   return (await registry).get(name)!.handler(request, context);
 };
 for (const [name, route, methods, authLevel] of routes) app.http(name, { route, methods, authLevel, handler: lazy(name) });
+// One tokenizer worker starts in the background, so the first large tokenize or prompt does not pay for its start.
+setImmediate(() => void import('../src/tokens/worker.js').then((m) => m.warmPool()));
 `,
 );
 

@@ -10,6 +10,7 @@ import type { ChatCompletion, ChatCompletionChunk, ChatMessage } from '../schema
 import type { PostMessage } from '../schemas/conversations.js';
 import { callModel, encodingForDeployment, type CallContext, type ModelAnswer } from '../services/model-call.js';
 import type { ConversationMeta, ConversationStore, StoredMessage } from '../storage/conversation-store.js';
+import { countChatTokensAsync } from '../tokens/async.js';
 import { countMessageTokens, REPLY_PRIMING_TOKENS } from '../tokens/chat.js';
 import { contextWindowForModel } from '../tokens/models.js';
 
@@ -39,7 +40,9 @@ export async function runTurn(
   const meta = await store.get(context.caller, conversationId);
   const deployment = resolveDeployment('chat', meta.model);
   const encoding = encodingForDeployment(deployment);
-  const userTokens = countMessageTokens(encoding, { role: 'user', content: body.content });
+  // Counted off the main thread when large (a 400K-character message must not stall other requests).
+  const userTokens =
+    (await countChatTokensAsync(encoding.name, [{ role: 'user', content: body.content }])) - REPLY_PRIMING_TOKENS;
   const window = settings().CONVERSATION_CONTEXT_TOKENS ?? contextWindowForModel(deployment);
   const budget = window - replyReserve(window, body.max_tokens) - meta.systemTokens - userTokens - REPLY_PRIMING_TOKENS;
   if (budget < 0) {

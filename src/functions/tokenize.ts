@@ -6,7 +6,7 @@ import {
   tokenizeRequestSchema,
   tokenizeResponseSchema,
 } from '../schemas/tokenize.js';
-import { countMessages, detokenize, tokenizeText } from '../services/tokenize.js';
+import { countMessages, detokenize, tokenizeTextJson } from '../services/tokenize.js';
 
 export const tokenizeFunctions = [
   defineFunction({
@@ -21,7 +21,9 @@ export const tokenizeFunctions = [
     },
     async handle(request) {
       const body = await readJson(request, tokenizeRequestSchema);
-      return json(200, 'messages' in body ? countMessages(body) : await tokenizeText(body));
+      if ('messages' in body) return json(200, await countMessages(body));
+      // Sent as the bytes built for it (large id arrays are written as text where they are made, not re-serialised).
+      return { status: 200, headers: { 'content-type': 'application/json' }, body: await tokenizeTextJson(body) };
     },
   }),
   defineFunction({

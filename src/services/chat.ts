@@ -1,6 +1,6 @@
 import { resolveDeployment } from '../upstream/index.js';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest } from '../schemas/chat.js';
-import { countChatTokens } from '../tokens/chat.js';
+import { countChatTokensAsync } from '../tokens/async.js';
 import { callModel, encodingForDeployment, type CallContext, type ModelAnswer } from './model-call.js';
 
 export async function createChatCompletion(
@@ -14,7 +14,7 @@ export async function createChatCompletion(
       capability: 'chat',
       deployment,
       body,
-      promptTokens: () => countChatTokens(encodingForDeployment(deployment), body.messages),
+      promptTokens: () => countChatTokensAsync(encodingForDeployment(deployment).name, body.messages),
       // A cap this service adds goes in max_completion_tokens (Azure's spec deprecates max_tokens, and reasoning
       // models refuse it), unless the caller used max_tokens.
       answerLimit:

@@ -1,5 +1,6 @@
 import { resolveDeployment } from '../upstream/index.js';
 import type { Completion, CompletionChunk, CompletionRequest } from '../schemas/completions.js';
+import { countTokensAsync } from '../tokens/async.js';
 import { callModel, encodingForDeployment, type CallContext, type ModelAnswer } from './model-call.js';
 
 export async function createCompletion(
@@ -14,10 +15,7 @@ export async function createCompletion(
       capability: 'completions',
       deployment,
       body,
-      promptTokens: () => {
-        const encoding = encodingForDeployment(deployment);
-        return prompts.reduce((sum, prompt) => sum + encoding.count(prompt), 0);
-      },
+      promptTokens: () => countTokensAsync(encodingForDeployment(deployment).name, prompts),
       answerLimit: { field: 'max_tokens', value: body.max_tokens ?? undefined },
       choices: (body.n ?? 1) * prompts.length,
       includeUsage: body.stream_options?.include_usage === true,

@@ -54,8 +54,8 @@ export interface ModelCall<C extends Chunk> {
   deployment: string;
   /** The upstream request body (no `model`: the deployment names it). */
   body: Record<string, unknown> & { stream?: boolean | null };
-  /** Prompt tokens, counted only when something needs them (quotas, a stream's usage). */
-  promptTokens: () => number;
+  /** Prompt tokens, counted only when something needs them (quotas, a stream's usage); large prompts off-thread. */
+  promptTokens: () => number | Promise<number>;
   /** The answer-length field the caller used (`max_completion_tokens` wins over `max_tokens`), per choice. */
   answerLimit: { field: 'max_tokens' | 'max_completion_tokens'; value: number | undefined };
   /** Choices produced: `n` × the number of prompts. */
@@ -77,7 +77,7 @@ export interface ModelCall<C extends Chunk> {
  */
 async function reserve<C extends Chunk>(call: ModelCall<C>, context: CallContext): Promise<Reservation | null> {
   if (!quotasEnabled()) return null;
-  const prompt = call.promptTokens();
+  const prompt = await call.promptTokens();
   const perChoice = call.answerLimit.value ?? maxOutputTokensForModel(call.deployment);
   const wanted = prompt + perChoice * call.choices;
   const minimum = call.answerLimit.value === undefined ? prompt + call.choices : wanted;
@@ -127,7 +127,7 @@ export async function callModel<T extends WholeAnswer, C extends Chunk>(
     throw error;
   }
   const encoding = encodingForDeployment(call.deployment);
-  const promptTokens = call.promptTokens();
+  const promptTokens = await call.promptTokens();
   return {
     stream: true,
     backend: trace.backend, // known: startStream waited for the first chunk
@@ -167,13 +167,13 @@ function streamAccounting(
 /** A call outside the chat/completions shape (embeddings): reserved at its estimate, settled to its usage. */
 export async function callMetered<T extends WholeAnswer>(
   context: CallContext,
-  estimate: number,
+  estimate: () => Promise<number>,
   call: () => Promise<T>,
 ): Promise<T> {
-  const reservation = await reserveTokens(context.caller, estimate);
+  const reservation = quotasEnabled() ? await reserveTokens(context.caller, await estimate()) : null;
   try {
     const result = await call();
-    await settleTokens(reservation, result.usage?.total_tokens ?? estimate);
+    await settleTokens(reservation, result.usage?.total_tokens ?? reservation?.reserved ?? 0);
     return result;
   } catch (error) {
     await settleTokens(reservation, 0);

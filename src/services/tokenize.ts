@@ -1,8 +1,8 @@
 import { badRequest } from '../http/errors.js';
-import { countChatTokens, type ChatMessageForCount } from '../tokens/chat.js';
+import { countChatTokensAsync, countTokensAsync, encodeToJsonAsync } from '../tokens/async.js';
+import type { ChatMessageForCount } from '../tokens/chat.js';
 import { getEncoding, resolveEncodingName, type AllowedSpecial, type Encoding, type EncodingName } from '../tokens/encodings.js';
 import { encodingNameForModel, KNOWN_MODEL_PREFIXES } from '../tokens/models.js';
-import { OFF_THREAD_CHARS, tokenizeOffThread } from '../tokens/worker.js';
 
 const DEFAULT_ENCODING: EncodingName = 'cl100k_base';
 
@@ -21,21 +21,24 @@ export function pickEncoding(encoding: string | undefined, model: string | undef
   return getEncoding(DEFAULT_ENCODING);
 }
 
-export async function tokenizeText(input: { text: string; encoding?: string; model?: string; allowed_special?: AllowedSpecial; count_only?: boolean }) {
+/**
+ * The tokenize answer as JSON text in UTF-8, ready to send: the ids array is written as text where the ids are
+ * made (in a worker for large inputs), so no id is cloned or stringified on the main thread.
+ */
+export async function tokenizeTextJson(input: { text: string; encoding?: string; model?: string; allowed_special?: AllowedSpecial; count_only?: boolean }): Promise<Uint8Array> {
   const encoding = pickEncoding(input.encoding, input.model);
-  // Large inputs go to a worker so that small requests on this instance keep answering meanwhile.
-  if (input.text.length >= OFF_THREAD_CHARS) {
-    const result = await tokenizeOffThread({ encoding: encoding.name, text: input.text, allowedSpecial: input.allowed_special, countOnly: input.count_only === true });
-    return input.count_only ? { encoding: encoding.name, count: result.count } : { encoding: encoding.name, tokens: result.tokens!, count: result.count };
+  const head = `{"encoding":${JSON.stringify(encoding.name)},`;
+  if (input.count_only) {
+    const count = await countTokensAsync(encoding.name, input.text, input.allowed_special);
+    return Buffer.from(`${head}"count":${count}}`);
   }
-  if (input.count_only) return { encoding: encoding.name, count: encoding.count(input.text, input.allowed_special) };
-  const tokens = encoding.encode(input.text, input.allowed_special);
-  return { encoding: encoding.name, tokens, count: tokens.length };
+  const { count, json } = await encodeToJsonAsync(encoding.name, input.text, input.allowed_special);
+  return Buffer.concat([Buffer.from(`${head}"tokens":`), json, Buffer.from(`,"count":${count}}`)]);
 }
 
-export function countMessages(input: { messages: readonly ChatMessageForCount[]; encoding?: string; model?: string }) {
+export async function countMessages(input: { messages: readonly ChatMessageForCount[]; encoding?: string; model?: string }) {
   const encoding = pickEncoding(input.encoding, input.model);
-  return { encoding: encoding.name, count: countChatTokens(encoding, input.messages) };
+  return { encoding: encoding.name, count: await countChatTokensAsync(encoding.name, input.messages) };
 }
 
 export function detokenize(input: { tokens: readonly number[]; encoding?: string; model?: string }) {

@@ -1,14 +1,35 @@
-/** The worker of src/tokens/worker.ts: tokenizes one job at a time with the same engine. */
+/** A worker of the pool in src/tokens/worker.ts: runs one job at a time with the same engine. */
 import { parentPort } from 'node:worker_threads';
+import { countChatTokens } from './chat.js';
 import { getEncoding } from './encodings.js';
-import type { TokenizeJob } from './worker.js';
+import { idsToJson } from './ids-json.js';
+import type { TokenizeJob, TokenizeResult } from './worker.js';
+
+/** Text that exercises every path of the engine (cached pieces, short merges, a long run), to warm its code. */
+const WARM_TEXT = 'Warm-up: tiktoken is great! 12345 Grüße 😀\n\n'.repeat(40) + 'a'.repeat(2000);
+
+function run(job: TokenizeJob): { result: TokenizeResult; transfer: ArrayBuffer[] } {
+  const encoding = getEncoding(job.encoding);
+  switch (job.op) {
+    case 'encode': {
+      const ids = encoding.encode(job.text, job.allowedSpecial);
+      const json = idsToJson(ids);
+      return { result: { count: ids.length, json }, transfer: [json.buffer as ArrayBuffer] };
+    }
+    case 'count':
+      return { result: { count: job.texts.reduce((n, text) => n + encoding.count(text, job.allowedSpecial), 0) }, transfer: [] };
+    case 'chat':
+      return { result: { count: countChatTokens(encoding, job.messages) }, transfer: [] };
+    case 'warm':
+      for (let i = 0; i < 3; i++) idsToJson(encoding.encode(WARM_TEXT));
+      return { result: { count: 0 }, transfer: [] };
+  }
+}
 
 parentPort!.on('message', ({ id, job }: { id: number; job: TokenizeJob }) => {
   try {
-    const encoding = getEncoding(job.encoding);
-    if (job.countOnly) return parentPort!.postMessage({ id, result: { count: encoding.count(job.text, job.allowedSpecial) } });
-    const tokens = encoding.encode(job.text, job.allowedSpecial);
-    parentPort!.postMessage({ id, result: { count: tokens.length, tokens } });
+    const { result, transfer } = run(job);
+    parentPort!.postMessage({ id, result }, transfer);
   } catch (error) {
     parentPort!.postMessage({ id, error: error instanceof Error ? error.message : String(error) });
   }

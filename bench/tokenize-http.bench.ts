@@ -1,0 +1,149 @@
+/**
+ * POST /api/v1/tokenize through HTTP (issue 20): the ids path against `count_only`, real text against
+ * gpt-tokenizer in-process, and the first large request after start against later ones — on the local host
+ * under tsx (what `npm start` runs) and on the built bundle (dist/registry.js served by the same host code
+ * compiled to plain JavaScript, no tsx). Time is until the whole answer is received (the client does not parse).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { transformSync } from 'esbuild';
+import { encode as gptTokenizerEncode } from 'gpt-tokenizer/encoding/cl100k_base';
+import { freePort } from '../dev/ports.js';
+
+const root = new URL('../', import.meta.url).pathname;
+const KB = 1024;
+const REPS = Number(process.env.BENCH_REPS ?? 3);
+
+if (!existsSync(`${root}dist/registry.js`) || process.env.BENCH_BUILD === '1') {
+  spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
+}
+// The local host's code as plain JavaScript, serving the bundled function list.
+mkdirSync(`${root}.build`, { recursive: true });
+writeFileSync(`${root}.build/bench-host.mjs`, transformSync(readFileSync(`${root}dev/host.ts`, 'utf8'), { loader: 'ts', format: 'esm' }).code);
+writeFileSync(
+  `${root}.build/bench-dist-host.mjs`,
+  `import { startLocalHost } from './bench-host.mjs';
+await import('../dist/index.js'); // the deployed entry: registers routes, warms a tokenizer worker
+const { functions } = await import('../dist/registry.js');
+const host = await startLocalHost({ functions, port: Number(process.env.PORT), log: false });
+console.log('Local Functions host listening on ' + host.url);
+`,
+);
+
+const sources = ['node_modules/openai/README.md', 'node_modules/openai/CHANGELOG.md', 'node_modules/zod/README.md', 'node_modules/@azure/identity/README.md', 'README.md', 'docs/api.md'];
+const corpus = sources.map((f) => (existsSync(`${root}${f}`) ? readFileSync(`${root}${f}`, 'utf8') : '')).join('\n');
+const real138 = corpus.slice(0, 138 * KB);
+const real178 = corpus.slice(0, 178 * KB);
+const base64 = randomBytes(384 * KB).toString('base64'); // 512 KB of text
+
+type Target = { name: string; start: () => Promise<{ url: string; child: ChildProcess }> };
+
+function startChild(args: string[]): Promise<{ url: string; child: ChildProcess }> {
+  return freePort().then(
+    (port) =>
+      new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, PORT: String(port), HOST_LOG: 'false' }, stdio: ['ignore', 'pipe', 'inherit'] });
+        let seen = '';
+        child.stdout!.on('data', (c: Buffer) => {
+          seen += c;
+          const m = /listening on (http:\/\/\S+)/.exec(seen);
+          if (m) resolve({ url: m[1]!, child });
+        });
+        child.once('exit', (code) => reject(new Error(`exited ${code}: ${seen}`)));
+      }),
+  );
+}
+
+const targets: Target[] = [
+  { name: 'local host (tsx)', start: () => startChild(['--import', 'tsx', 'dev/host.ts']) },
+  { name: 'dist/ (plain node)', start: () => startChild(['.build/bench-dist-host.mjs']) },
+];
+
+const agent = new http.Agent({ keepAlive: true });
+function post(url: string, body: unknown): Promise<{ ms: number; status: number; bytes: number }> {
+  const payload = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } }, (res) => {
+      let bytes = 0;
+      res.on('data', (c: Buffer) => (bytes += c.length));
+      res.on('end', () => resolve({ ms: performance.now() - start, status: res.statusCode ?? 0, bytes }));
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const results: Record<string, Record<string, number>> = {};
+const letters = 'bcdefghijklmnopqrstuvwxyz';
+
+for (const target of targets) {
+  const r: Record<string, number> = {};
+  // First use: a fresh process, its first request a 200K run of one letter (count_only), then later ones.
+  const firsts: number[] = [];
+  const laters: number[] = [];
+  const firstReal: number[] = [];
+  for (let rep = 0; rep < REPS; rep++) {
+    const { url, child } = await target.start();
+    firsts.push((await post(`${url}/v1/tokenize`, { text: 'a'.repeat(200 * KB), count_only: true })).ms);
+    for (let i = 0; i < 5; i++) laters.push((await post(`${url}/v1/tokenize`, { text: letters[i]!.repeat(200 * KB), count_only: true })).ms);
+    child.kill();
+    const fresh = await target.start();
+    firstReal.push((await post(`${fresh.url}/v1/tokenize`, { text: real178 })).ms);
+    fresh.child.kill();
+  }
+  r.first200kLetter = median(firsts);
+  r.later200kLetter = median(laters);
+  r.firstReal178 = median(firstReal);
+
+  // Warm: ids vs count_only, alternating, medians of 15.
+  const { url, child } = await target.start();
+  for (const [name, text] of [['real138', real138], ['base64_512', base64], ['real178', real178]] as const) {
+    for (let i = 0; i < 3; i++) await post(`${url}/v1/tokenize`, { text });
+    const count: number[] = [];
+    const ids: number[] = [];
+    let bytes = 0;
+    for (let i = 0; i < 15; i++) {
+      count.push((await post(`${url}/v1/tokenize`, { text, count_only: true })).ms);
+      const res = await post(`${url}/v1/tokenize`, { text });
+      if (res.status !== 200) throw new Error(`${target.name}: ${res.status}`);
+      ids.push(res.ms);
+      bytes = res.bytes;
+    }
+    r[`${name}_count`] = median(count);
+    r[`${name}_ids`] = median(ids);
+    r[`${name}_jsonKB`] = bytes / KB;
+  }
+  child.kill();
+  results[target.name] = r;
+}
+
+// gpt-tokenizer in this process, on the same 178 KB (warm, median of 15).
+const gpt: number[] = [];
+for (let i = 0; i < 18; i++) {
+  const t = performance.now();
+  gptTokenizerEncode(real178);
+  if (i >= 3) gpt.push(performance.now() - t);
+}
+const gptMs = median(gpt);
+
+const f = (n: number) => n.toFixed(1);
+console.log('\n| target | input | count_only ms | ids ms | ids / count_only | answer KB |');
+console.log('| --- | --- | ---: | ---: | ---: | ---: |');
+for (const [name, r] of Object.entries(results)) {
+  for (const [input, label] of [['real138', '138 KB real text'], ['base64_512', '512 KB random base64'], ['real178', '178 KB real text']] as const) {
+    console.log(`| ${name} | ${label} | ${f(r[`${input}_count`]!)} | ${f(r[`${input}_ids`]!)} | ${(r[`${input}_ids`]! / r[`${input}_count`]!).toFixed(2)} | ${f(r[`${input}_jsonKB`]!)} |`);
+  }
+}
+console.log(`\ngpt-tokenizer in-process, 178 KB real text: ${f(gptMs)} ms`);
+console.log('\n| target | 178 KB real text ids, warm: × gpt-tokenizer | first request after start: 178 KB real ids ms (× gpt-tokenizer) | first 200K one-letter ms | later ones ms | first / later |');
+console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
+for (const [name, r] of Object.entries(results)) {
+  console.log(`| ${name} | ${(r.real178_ids! / gptMs).toFixed(2)} | ${f(r.firstReal178!)} (${(r.firstReal178! / gptMs).toFixed(2)}) | ${f(r.first200kLetter!)} | ${f(r.later200kLetter!)} | ${(r.first200kLetter! / r.later200kLetter!).toFixed(2)} |`);
+}
+mkdirSync(`${root}bench/results`, { recursive: true });
+writeFileSync(`${root}bench/results/tokenize-http.json`, JSON.stringify({ results, gptMs }, null, 2));
+agent.destroy();
