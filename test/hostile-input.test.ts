@@ -11,7 +11,7 @@ import { isErrorShape, startStack, type Stack } from './helpers/stack.js';
 
 let stack: Stack;
 let conversationId: string;
-const user = { 'x-ms-client-principal-id': 'fuzz-user' };
+const user = { 'x-ms-client-principal-id': 'fuzz-user', 'content-type': 'application/json' };
 
 before(async () => {
   stack = await startStack({ azurite: true, simulator: true, env: { UPSTREAM_RETRY_DEADLINE_MS: '2000' } });
