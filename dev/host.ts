@@ -57,33 +57,49 @@ const hostError = (message: string, code: string, type = 'invalid_request_error'
  * The request body as a stream the app reads at its own pace (the real host's HTTP stream mode), so the app's size
  * limit applies as bytes arrive: a body is never buffered whole, and reading stops where the app stops.
  */
-function bodyStream(req: IncomingMessage): ReadableStream<Uint8Array> {
+function bodyStream(req: IncomingMessage): { stream: ReadableStream<Uint8Array>; drop(): void } {
   let size = 0;
-  return new ReadableStream<Uint8Array>({
+  let discarding = false;
+  const drop = () => {
+    discarding = true;
+    req.resume();
+  };
+  const stream = new ReadableStream<Uint8Array>({
     start(controller) {
       req.on('data', (chunk: Buffer) => {
         size += chunk.length;
+        if (discarding) return void (size > HOST_BODY_LIMIT && req.destroy());
         if (size > HOST_BODY_LIMIT) {
-          req.pause();
+          discarding = true;
           return controller.error(payloadTooLarge(HOST_BODY_LIMIT));
         }
         controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
         if ((controller.desiredSize ?? 1) <= 0) req.pause();
       });
-      req.once('end', () => controller.close());
+      req.once('end', () => discarding || controller.close());
       req.once('close', () => {
-        if (!req.complete) controller.error(badRequest('The client closed the request before its body ended.', null, 'incomplete_body'));
+        if (!req.complete && !discarding) controller.error(badRequest('The client closed the request before its body ended.', null, 'incomplete_body'));
       });
       req.pause();
     },
     pull() {
       req.resume();
     },
-    cancel() {
-      // The app stopped reading (e.g. past its limit): read no more; the answer closes the connection.
-      req.pause();
-    },
+    // The app stopped reading (e.g. past its limit): nothing more is kept. The rest is read and dropped, up to the
+    // host limit, so that the client (still sending) can read the answer (closing with unread data resets it).
+    cancel: drop,
   });
+  return { stream, drop };
+}
+
+/** Drops a body no function reads (a host-made answer), up to the host limit, so the client can read the answer. */
+function discardBody(req: IncomingMessage) {
+  let size = 0;
+  req.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > HOST_BODY_LIMIT) req.destroy();
+  });
+  req.resume();
 }
 
 /** A request body is declared and not (yet) read to its end. */
@@ -103,8 +119,6 @@ async function writeResponse(req: IncomingMessage, res: ServerResponse, response
   if (gone.aborted) return void (await stream?.cancel().catch(() => undefined));
   res.statusCode = response.status ?? 200;
   for (const [name, value] of headers) res.setHeader(name, value);
-  // A body the app did not read (or stopped reading at its limit) is not read to its end either: close afterwards.
-  if (bodyPending(req)) res.setHeader('connection', 'close');
   if (body == null || req.method === 'HEAD') return void res.end();
   if (typeof body === 'string' || body instanceof Uint8Array) return void res.end(body);
   if (body instanceof ArrayBuffer) return void res.end(Buffer.from(body));
@@ -164,7 +178,7 @@ export async function startLocalHost(options: { functions: readonly ApiFunction[
     // The host's own answers carry the same headers as the app's: a browser app can read them, and they are traceable.
     const standard = () => standardHeaders(header('origin'), requestIdFor(header('x-request-id'), invocationId));
     const answer = (status: number, body: unknown, extra: Record<string, string> = {}) => {
-      if (bodyPending(req)) extra = { ...extra, connection: 'close' };
+      if (bodyPending(req)) discardBody(req);
       const headers = { ...standard(), ...extra };
       sendJson(res, status, body, headers);
       if (log) console.log(`${method} ${req.url} → ${status} (host) x-request-id=${headers['x-request-id']}`);
@@ -209,10 +223,11 @@ export async function startLocalHost(options: { functions: readonly ApiFunction[
       const headers = new Headers();
       for (const [name, value] of Object.entries(req.headers)) if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
       const hasBody = method !== 'GET' && method !== 'HEAD';
+      const body = hasBody ? bodyStream(req) : undefined;
       const nativeRequest = new Request(url, {
         method,
         headers,
-        body: hasBody ? bodyStream(req) : undefined,
+        body: body?.stream,
         ...(hasBody ? { duplex: 'half' } : {}),
       } as RequestInit);
       const request = new HttpRequest({ method, url: url.toString(), nativeRequest, params, query: Object.fromEntries(url.searchParams) } as ConstructorParameters<typeof HttpRequest>[0]);
@@ -225,6 +240,7 @@ export async function startLocalHost(options: { functions: readonly ApiFunction[
         },
       });
       const response = await fn.handler(request, context);
+      body?.drop(); // What the app has not read by now, it never will.
       await writeResponse(req, res, response, gone.signal);
       if (log) console.log(`${method} ${url.pathname} → ${gone.signal.aborted ? 'client gone' : res.statusCode} (${(performance.now() - started).toFixed(1)} ms)`);
     } catch (error) {

@@ -117,7 +117,6 @@ describe('bodies past the limit', () => {
     const res = await rawRequest('/v1/tokenize', { ...json, 'content-length': String(50 * 1024 * 1024) }, (req) => req.write('{"text":"'));
     assert.equal(res.status, 413);
     assert.ok(isErrorShape(JSON.parse(res.body)));
-    assert.equal(res.headers.connection, 'close', 'the rest of the body is not read');
   });
 
   it('a body sent past the limit without a length is refused once it passes the limit, while still sending', async () => {
