@@ -17,7 +17,7 @@ const conversations = new Map<string, string[]>();
 for (const user of users) {
   const ids: string[] = [];
   for (let i = 0; i < 2; i++) {
-    const res = await fetch(`${stack.url}/v1/conversations`, { method: 'POST', headers: { 'x-ms-client-principal-id': user }, body: '{}' });
+    const res = await fetch(`${stack.url}/v1/conversations`, { method: 'POST', headers: { 'x-ms-client-principal-id': user, 'content-type': 'application/json' }, body: '{}' });
     ids.push(((await res.json()) as { id: string }).id);
   }
   conversations.set(user, ids);

@@ -134,7 +134,7 @@ for (const [lib, code] of Object.entries(loaders)) {
 // Fairness: small tokenize requests to the API while one 512 KB single-letter request is being encoded.
 const stack = await startStack({ name: 'bench-tokenizer', env: { HOST_LOG: 'false', MAX_REQUEST_BODY_BYTES: String(2 * 1024 * 1024) } });
 const small = JSON.stringify({ text: 'Knock knock. Who is there?', count_only: true });
-const post = (body: string) => fetch(`${stack.url}/v1/tokenize`, { method: 'POST', body }).then((r) => r.text());
+const post = (body: string) => fetch(`${stack.url}/v1/tokenize`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).then((r) => r.text());
 for (let i = 0; i < 50; i++) await post(small);
 const idle: number[] = [];
 for (let i = 0; i < 50; i++) {

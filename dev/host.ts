@@ -10,7 +10,10 @@ import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import functionsLibrary, { type HttpResponseInit } from '@azure/functions';
-import type { ApiFunction } from '../src/http/handler.js';
+import { preflightResponse, standardHeaders, type ApiFunction } from '../src/http/handler.js';
+import { requestIdFor } from '../src/request-scope.js';
+import { attachClientSignal } from '../src/http/cancellation.js';
+import { badRequest, payloadTooLarge } from '../src/http/errors.js';
 
 // The library is CommonJS whose class exports Node's ESM loader cannot see by name.
 const { HttpRequest, InvocationContext } = functionsLibrary;
@@ -49,54 +52,109 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
   res.end(JSON.stringify(body));
 }
 
-const hostError = (message: string, code: string) => ({ error: { message, type: 'invalid_request_error', param: null, code } });
+const hostError = (message: string, code: string, type = 'invalid_request_error') => ({ error: { message, type, param: null, code } });
 
-async function readBody(req: IncomingMessage): Promise<Buffer | null> {
-  const chunks: Buffer[] = [];
+/**
+ * The request body as a stream the app reads at its own pace (the real host's HTTP stream mode), so the app's size
+ * limit applies as bytes arrive: a body is never buffered whole, and reading stops where the app stops.
+ */
+function bodyStream(req: IncomingMessage): { stream: ReadableStream<Uint8Array>; drop(): void } {
   let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > HOST_BODY_LIMIT) return null;
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks, size);
+  let discarding = false;
+  const drop = () => {
+    discarding = true;
+    req.resume();
+  };
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      req.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (discarding) return void (size > HOST_BODY_LIMIT && req.destroy());
+        if (size > HOST_BODY_LIMIT) {
+          discarding = true;
+          return controller.error(payloadTooLarge(HOST_BODY_LIMIT));
+        }
+        controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+        if ((controller.desiredSize ?? 1) <= 0) req.pause();
+      });
+      req.once('end', () => discarding || controller.close());
+      req.once('close', () => {
+        if (!req.complete && !discarding) controller.error(badRequest('The client closed the request before its body ended.', null, 'incomplete_body'));
+      });
+      req.pause();
+    },
+    pull() {
+      req.resume();
+    },
+    // The app stopped reading (e.g. past its limit): nothing more is kept. The rest is read and dropped, up to the
+    // host limit, so that the client (still sending) can read the answer (closing with unread data resets it).
+    cancel: drop,
+  });
+  return { stream, drop };
 }
 
-async function writeResponse(req: IncomingMessage, res: ServerResponse, response: HttpResponseInit) {
+/** Drops a body no function reads (a host-made answer), up to the host limit, so the client can read the answer. */
+function discardBody(req: IncomingMessage) {
+  let size = 0;
+  req.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > HOST_BODY_LIMIT) req.destroy();
+  });
+  req.resume();
+}
+
+/** A request body is declared and not (yet) read to its end. */
+const bodyPending = (req: IncomingMessage) =>
+  !req.complete && ((req.headers['content-length'] ?? '0') !== '0' || req.headers['transfer-encoding'] !== undefined);
+
+async function writeResponse(req: IncomingMessage, res: ServerResponse, response: HttpResponseInit, gone: AbortSignal) {
   const headers = new Headers(response.headers as HeadersInit | undefined);
   let body = response.body;
   if (response.jsonBody !== undefined) {
     body = JSON.stringify(response.jsonBody);
     if (!headers.has('content-type')) headers.set('content-type', 'application/json');
   }
+  const stream = body instanceof ReadableStream ? body : body instanceof Readable ? (Readable.toWeb(body) as ReadableStream) : null;
+  // The client left while the app worked (e.g. before a slow upstream's first token): cancelling the body is how the
+  // app learns to abort its upstream call and settle its quota; nothing is written.
+  if (gone.aborted) return void (await stream?.cancel().catch(() => undefined));
   res.statusCode = response.status ?? 200;
   for (const [name, value] of headers) res.setHeader(name, value);
   if (body == null || req.method === 'HEAD') return void res.end();
   if (typeof body === 'string' || body instanceof Uint8Array) return void res.end(body);
   if (body instanceof ArrayBuffer) return void res.end(Buffer.from(body));
-  const stream = body instanceof ReadableStream ? body : body instanceof Readable ? (Readable.toWeb(body) as ReadableStream) : null;
   if (!stream) return void res.end(String(body));
   res.flushHeaders();
   const reader = stream.getReader();
-  // A client that goes away cancels the body, which is how the app learns to abort its upstream call.
-  const onClose = () => {
-    if (!res.writableFinished) reader.cancel().catch(() => undefined);
-  };
-  res.on('close', onClose);
+  const onGone = () => void reader.cancel().catch(() => undefined);
+  gone.addEventListener('abort', onGone, { once: true });
   try {
     for (;;) {
       const { done, value } = await reader.read();
-      if (done) break;
-      if (!res.write(value)) await new Promise((resolve) => res.once('drain', resolve).once('close', resolve));
-      if (res.destroyed) break;
+      if (done || gone.aborted) break;
+      if (!res.write(value)) await drained(res, gone);
     }
-    res.end();
+    if (!gone.aborted) res.end();
   } catch {
     // The body failed mid-way: the real host resets the connection; so do we, rather than end it cleanly.
     res.destroy();
   } finally {
-    res.off('close', onClose);
+    gone.removeEventListener('abort', onGone);
   }
+}
+
+/** Resolves on `drain` or when the client is gone, leaving no listener behind (no MaxListenersExceededWarning). */
+function drained(res: ServerResponse, gone: AbortSignal): Promise<void> {
+  if (gone.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      gone.removeEventListener('abort', done);
+      resolve();
+    };
+    res.on('drain', done);
+    gone.addEventListener('abort', done, { once: true });
+  });
 }
 
 export interface LocalHost {
@@ -111,49 +169,86 @@ export async function startLocalHost(options: { functions: readonly ApiFunction[
   const log = options.log ?? true;
 
   const server = createServer(async (req, res) => {
+    // Listened to before anything is awaited: a client that leaves at any point must still end the request.
+    const gone = new AbortController();
+    res.once('close', () => {
+      if (!res.writableFinished) gone.abort();
+    });
+    const invocationId = randomUUID();
+    const header = (name: string) => (typeof req.headers[name] === 'string' ? (req.headers[name] as string) : null);
+    // The host's own answers carry the same headers as the app's: a browser app can read them, and they are traceable.
+    const standard = () => standardHeaders(header('origin'), requestIdFor(header('x-request-id'), invocationId));
+    const answer = (status: number, body: unknown, extra: Record<string, string> = {}) => {
+      if (bodyPending(req)) discardBody(req);
+      const headers = { ...standard(), ...extra };
+      sendJson(res, status, body, headers);
+      if (log) console.log(`${method} ${req.url} → ${status} (host) x-request-id=${headers['x-request-id']}`);
+    };
+    const started = performance.now();
+    const method = (req.method ?? 'GET').toUpperCase();
     try {
-      const url = new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`);
+      let url: URL;
+      try {
+        url = new URL(req.url ?? '/', `http://${header('host') ?? '127.0.0.1'}`);
+      } catch {
+        return answer(400, hostError('The request target is not a valid URL.', 'invalid_path'));
+      }
       const path = url.pathname.startsWith(`/${prefix}/`) ? url.pathname.slice(prefix.length + 1) : null;
       const matches = path === null ? [] : routes.flatMap((r) => (r.pattern.exec(path) ? [{ route: r, match: r.pattern.exec(path)! }] : []));
-      if (matches.length === 0) return sendJson(res, 404, hostError(`No route for ${url.pathname}.`, 'route_not_found'));
-      const method = (req.method ?? 'GET').toUpperCase();
+      if (matches.length === 0) {
+        // A preflight for a path no function serves still gets its CORS answer, so the browser shows the 404 after it.
+        if (method === 'OPTIONS') {
+          const preflight = preflightResponse(header('origin'), header('access-control-request-headers'), ['GET', 'POST', 'DELETE']);
+          res.writeHead(preflight.status ?? 204, { ...standard(), ...(preflight.headers as Record<string, string>) });
+          return void res.end();
+        }
+        return answer(404, hostError(`No route for ${url.pathname}.`, 'route_not_found', 'not_found_error'));
+      }
       const hit = matches.find((m) => m.route.fn.methods.includes(method as never));
       if (!hit) {
         const allowed = [...new Set(matches.flatMap((m) => m.route.fn.methods))];
-        return sendJson(res, 405, hostError(`Method ${method} not allowed. Allowed: ${allowed.join(', ')}.`, 'method_not_allowed'), { allow: allowed.join(', ') });
+        return answer(405, hostError(`Method ${method} not allowed. Allowed: ${allowed.join(', ')}.`, 'method_not_allowed'), { allow: allowed.join(', ') });
       }
-      const body = await readBody(req);
-      if (body === null) return sendJson(res, 413, hostError('Request body too large.', 'payload_too_large'));
+      if (Number(req.headers['content-length'] ?? 0) > HOST_BODY_LIMIT) {
+        return answer(413, hostError('Request body too large.', 'payload_too_large'));
+      }
       const params: Record<string, string> = {};
-      hit.route.names.forEach((name, i) => {
-        const value = hit.match[i + 1];
-        if (value !== undefined) params[name] = decodeURIComponent(value);
-      });
-      const headers: Record<string, string> = {};
-      for (const [name, value] of Object.entries(req.headers)) if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
-      const request = new HttpRequest({
+      try {
+        hit.route.names.forEach((name, i) => {
+          const value = hit.match[i + 1];
+          if (value !== undefined) params[name] = decodeURIComponent(value);
+        });
+      } catch {
+        return answer(400, hostError(`The path ${url.pathname} has malformed percent-encoding.`, 'invalid_path'));
+      }
+      const headers = new Headers();
+      for (const [name, value] of Object.entries(req.headers)) if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+      const hasBody = method !== 'GET' && method !== 'HEAD';
+      const body = hasBody ? bodyStream(req) : undefined;
+      const nativeRequest = new Request(url, {
         method,
-        url: url.toString(),
         headers,
-        query: Object.fromEntries(url.searchParams),
-        params,
-        body: body.length > 0 ? { bytes: body } : undefined,
-      });
+        body: body?.stream,
+        ...(hasBody ? { duplex: 'half' } : {}),
+      } as RequestInit);
+      const request = new HttpRequest({ method, url: url.toString(), nativeRequest, params, query: Object.fromEntries(url.searchParams) } as ConstructorParameters<typeof HttpRequest>[0]);
+      // The app's calls for this request end as soon as its client has gone (src/http/cancellation.ts).
+      attachClientSignal(request, gone.signal);
       const fn = hit.route.fn;
       const context = new InvocationContext({
-        invocationId: randomUUID(),
+        invocationId,
         functionName: fn.name,
         logHandler: (level, ...args) => {
           if (log || level === 'error') console.log(`[${fn.name}] ${level}:`, ...args);
         },
       });
-      const started = performance.now();
       const response = await fn.handler(request, context);
-      await writeResponse(req, res, response);
-      if (log) console.log(`${method} ${url.pathname} → ${res.statusCode} (${(performance.now() - started).toFixed(1)} ms)`);
+      body?.drop(); // What the app has not read by now, it never will.
+      await writeResponse(req, res, response, gone.signal);
+      if (log) console.log(`${method} ${url.pathname} → ${gone.signal.aborted ? 'client gone' : res.statusCode} (${(performance.now() - started).toFixed(1)} ms)`);
     } catch (error) {
       console.error('local host: unhandled', error instanceof Error ? error.message : error);
-      if (!res.headersSent) sendJson(res, 500, { error: { message: 'Internal host error.', type: 'server_error', param: null, code: null } });
+      if (!res.headersSent && !gone.signal.aborted) answer(500, hostError('Internal host error.', 'internal_error', 'server_error'));
       else res.destroy();
     }
   });
@@ -185,4 +280,5 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const stop = () => host.close().then(() => process.exit(0));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  process.once('SIGHUP', stop);
 }

@@ -64,6 +64,8 @@ export const settingsSchema = z.object({
   /** Trust App Service authentication headers (x-ms-client-principal-*). True locally and behind Easy Auth only. */
   TRUST_PRINCIPAL_HEADERS: bool.default(false),
   CORS_ALLOWED_ORIGINS: list.default([]),
+  /** Also allow any loopback origin (http://localhost:*, 127.0.0.1, [::1]): `npm start` sets it; never in Azure. */
+  CORS_ALLOW_LOOPBACK: bool.default(false),
   MAX_REQUEST_BODY_BYTES: positiveInt.default(4 * 1024 * 1024),
 
   // Per-user token quotas; 0 turns a limit off.

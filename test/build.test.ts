@@ -69,7 +69,7 @@ describe('deployment artifact', () => {
       const { functions } = await import('./dist/registry.js');
       const fn = functions.find((f) => f.name === 'tokenize');
       const body = new TextEncoder().encode(JSON.stringify({ text: 'tiktoken is great!' }));
-      const request = { method: 'POST', url: 'http://x/api/v1/tokenize', headers: new Headers(), params: {}, query: new URLSearchParams(),
+      const request = { method: 'POST', url: 'http://x/api/v1/tokenize', headers: new Headers({ 'content-type': 'application/json' }), params: {}, query: new URLSearchParams(),
         body: new ReadableStream({ start(c) { c.enqueue(body); c.close(); } }) };
       const context = { error: console.error, log: console.log, warn: console.warn };
       const response = await fn.handler(request, context);

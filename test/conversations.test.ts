@@ -228,6 +228,7 @@ describe('trimming to the context window', () => {
     assert.equal(history.at(-2)!.content.startsWith('message number 12'), true);
     const counted = await fetch(`${small.url}/v1/tokenize`, {
       method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'gpt-4o-mini', messages: sent }),
     }).then((r) => r.json() as any);
     assert.ok(counted.count + 50 <= 300, `prompt ${counted.count} + 50 must fit 300`);

@@ -11,7 +11,7 @@ import { isErrorShape, startStack, type Stack } from './helpers/stack.js';
 
 let stack: Stack;
 let conversationId: string;
-const user = { 'x-ms-client-principal-id': 'fuzz-user' };
+const user = { 'x-ms-client-principal-id': 'fuzz-user', 'content-type': 'application/json' };
 
 before(async () => {
   stack = await startStack({ azurite: true, simulator: true, env: { UPSTREAM_RETRY_DEADLINE_MS: '2000' } });
@@ -83,6 +83,28 @@ describe('hostile bodies on every POST route', () => {
       }
       assertNoServerError(await send(route, new Uint8Array([0xff, 0xfe, 0x00, 0x7b])), `${route} binary`);
     }
+  });
+
+  it('deep nesting in free-form fields (tool parameters, json_schema) is 400 at parse time, never a stack overflow', async () => {
+    // Issue 14, item 8: depth 5,000 here overflowed the stack in JSON.stringify (500) with a 10 KB body.
+    const nest = (depth: number): unknown => (depth === 0 ? { type: 'string' } : { type: 'object', properties: { a: nest(depth - 1) } });
+    const deep = '{"a":'.repeat(5000) + '1' + '}'.repeat(5000);
+    const messages = [{ role: 'user', content: 'hi' }];
+    const tool = (parameters: string) => `{"messages":${JSON.stringify(messages)},"tools":[{"type":"function","function":{"name":"f","parameters":${parameters}}}]}`;
+    const schema = (s: string) => `{"messages":${JSON.stringify(messages)},"response_format":{"type":"json_schema","json_schema":{"name":"s","schema":${s}}}}`;
+    for (const body of [tool(deep), schema(deep)]) {
+      const res = await send('v1/chat/completions', body);
+      assert.equal(res.status, 400, res.text.slice(0, 200));
+      assert.equal(JSON.parse(res.text).error.code, 'json_too_deep');
+    }
+    for (const route of postRoutes) {
+      const res = await send(route, `{"x":${deep}}`);
+      assert.equal(res.status, 400, route);
+      assert.equal(JSON.parse(res.text).error.code, 'json_too_deep', route);
+    }
+    // A schema nested as deeply as OpenAI allows (10 levels) still goes through.
+    const fine = await send('v1/chat/completions', tool(JSON.stringify(nest(10))));
+    assert.equal(fine.status, 200, fine.text.slice(0, 200));
   });
 
   it('prototype keys do not pollute: later requests behave the same', async () => {

@@ -26,6 +26,7 @@ const LOCAL_ONLY = new Set([
   'OPENAI_API_KEY',
   'AZURE_STORAGE_CONNECTION_STRING', // Azurite; Azure uses AZURE_STORAGE_TABLE_ENDPOINT + identity
   'CONVERSATION_CONTEXT_TOKENS', // a test/tuning override of the model's context window
+  'CORS_ALLOW_LOOPBACK', // `npm start` allows pages on this machine; Azure allows only CORS_ALLOWED_ORIGINS
 ]);
 
 /** The keys of the `appSettings: { … }` object passed to the function app module in main.bicep. */

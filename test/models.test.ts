@@ -174,6 +174,7 @@ describe('upstream faults', () => {
     await simFault(stack, { kind: 'cut', afterChunks: 3 });
     const res = await fetch(`${stack.url}/v1/chat/completions`, {
       method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ messages: [{ role: 'user', content: 'Count to 40' }], stream: true }),
     });
     assert.equal(res.status, 200);
@@ -188,6 +189,7 @@ describe('upstream faults', () => {
     const controller = new AbortController();
     const res = await fetch(`${stack.url}/v1/chat/completions`, {
       method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ messages: [{ role: 'user', content: 'Count to 300' }], stream: true }),
       signal: controller.signal,
     });

@@ -42,6 +42,40 @@ describe('CORS', () => {
   });
 });
 
+describe('bodies that need no preflight (CSRF)', () => {
+  it('every POST route refuses text/plain, form and multipart bodies with 415, and changes nothing', async () => {
+    // Issue 14, item 9. Fetch's CORS "simple request" rule: these three content types (or none) skip the preflight
+    // (https://fetch.spec.whatwg.org/#cors-safelisted-request-header), so a page on any origin could send them with
+    // the visitor's cookies. Only a JSON content type is accepted.
+    const victim = { 'x-ms-client-principal-id': 'csrf-victim' };
+    const created = await fetch(`${stack.url}/v1/conversations`, { method: 'POST', headers: { ...victim, 'content-type': 'application/json' }, body: '{}' });
+    const id = ((await created.json()) as { id: string }).id;
+    const routes = functions.filter((f) => f.methods.includes('POST')).map((f) => f.route.replace('{id}', id));
+    const bodies: Record<string, string> = { title: 'csrf', content: 'hi', text: 'hi', input: 'hi', prompt: 'hi', tokens: '[1]' };
+    for (const route of routes) {
+      for (const type of ['text/plain', 'text/plain;charset=UTF-8', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', undefined]) {
+        const res = await fetch(`${stack.url}/${route}`, {
+          method: 'POST',
+          headers: { ...victim, origin: 'https://evil.example.com', ...(type ? { 'content-type': type } : {}) },
+          body: type === undefined ? new Uint8Array(Buffer.from(JSON.stringify(bodies))) : JSON.stringify(bodies),
+        });
+        assert.equal(res.status, 415, `${route} as ${type}`);
+        const body = (await res.json()) as any;
+        assert.equal(body.error.code, 'unsupported_media_type');
+      }
+    }
+    const list = (await (await fetch(`${stack.url}/v1/conversations`, { headers: victim })).json()) as any;
+    assert.equal(list.data.length, 1, 'no conversation was created');
+    const history = (await (await fetch(`${stack.url}/v1/conversations/${id}/messages`, { headers: victim })).json()) as any;
+    assert.equal(history.data.filter((m: any) => m.role === 'user').length, 0, 'no message was posted');
+    // `application/json` (with a charset, or a +json type) is read as before.
+    for (const type of ['application/json; charset=utf-8', 'application/merge-patch+json']) {
+      const ok = await fetch(`${stack.url}/v1/tokenize`, { method: 'POST', headers: { 'content-type': type }, body: '{"text":"hi"}' });
+      assert.equal(ok.status, 200, type);
+    }
+  });
+});
+
 describe('security headers', () => {
   it('are on every route of the function list, success or error', async () => {
     for (const fn of functions) {

@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { settings } from '../config.js';
 import { UpstreamError } from '../upstream/errors.js';
 import { ApiError, errorResponse, toApiError } from './errors.js';
+import { requestIdFor, runInRequestScope, type RequestScope } from '../request-scope.js';
 
 export type ApiHandler = (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>;
 
@@ -39,19 +40,34 @@ const SECURITY_HEADERS: Record<string, string> = {
 
 const EXPOSED_HEADERS = 'retry-after, retry-after-ms, x-request-id, x-ratelimit-remaining-tokens, x-backend';
 
-function corsHeaders(request: HttpRequest): Record<string, string> {
-  const origin = request.headers.get('origin');
-  const allowed = settings().CORS_ALLOWED_ORIGINS;
-  if (!origin || !(allowed.includes('*') || allowed.includes(origin))) return {};
+/** A page served from this machine (any port): allowed under `npm start` (CORS_ALLOW_LOOPBACK), never by default. */
+const LOOPBACK_ORIGIN = /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?$/;
+
+function originAllowed(origin: string): boolean {
+  const { CORS_ALLOWED_ORIGINS: allowed, CORS_ALLOW_LOOPBACK: loopback } = settings();
+  return allowed.includes('*') || allowed.includes(origin) || (loopback && LOOPBACK_ORIGIN.test(origin));
+}
+
+function corsHeaders(origin: string | null): Record<string, string> {
+  if (!origin || !originAllowed(origin)) return {};
   return {
-    'access-control-allow-origin': allowed.includes('*') ? '*' : origin,
+    'access-control-allow-origin': settings().CORS_ALLOWED_ORIGINS.includes('*') ? '*' : origin,
     'access-control-expose-headers': EXPOSED_HEADERS,
     vary: 'Origin',
   };
 }
 
-function preflight(request: HttpRequest, methods: HttpMethod[]): HttpResponseInit {
-  const cors = corsHeaders(request);
+/**
+ * The headers every answer carries, the service's and the local host's own (404, 405, 413, 500): security headers,
+ * CORS for an allowed origin (so a browser app can read even an error), and the request id.
+ */
+export function standardHeaders(origin: string | null, requestId: string): Record<string, string> {
+  return { ...SECURITY_HEADERS, ...corsHeaders(origin), 'x-request-id': requestId };
+}
+
+/** The answer to a CORS preflight (also used by the local host for paths no function serves). */
+export function preflightResponse(origin: string | null, requestedHeaders: string | null, methods: readonly string[]): HttpResponseInit {
+  const cors = corsHeaders(origin);
   if (!cors['access-control-allow-origin']) return { status: 204, headers: { allow: methods.join(', ') } };
   return {
     status: 204,
@@ -59,7 +75,7 @@ function preflight(request: HttpRequest, methods: HttpMethod[]): HttpResponseIni
       ...cors,
       // Functions sharing a route each see the preflight; allow every method the API uses (routing still enforces them).
       'access-control-allow-methods': 'GET, POST, DELETE',
-      'access-control-allow-headers': request.headers.get('access-control-request-headers') ?? 'content-type, authorization',
+      'access-control-allow-headers': requestedHeaders ?? 'content-type, authorization',
       'access-control-max-age': '600',
     },
   };
@@ -71,21 +87,33 @@ function withHeaders(response: HttpResponseInit, extra: Record<string, string>):
   return { ...response, headers: Object.fromEntries(headers.entries()) };
 }
 
-/** Wraps a route's logic: CORS, security headers, and every thrown error turned into the one error shape. */
+/**
+ * Wraps a route's logic: CORS, security headers, a request id (the caller's `x-request-id` when it is a plain token,
+ * else the invocation id) logged with the upstream's `apim-request-id`, and every thrown error turned into the one
+ * error shape.
+ */
 export function defineFunction(definition: Omit<ApiFunction, 'handler' | 'authLevel'> & { handle: ApiHandler; authLevel?: 'anonymous' | 'function' }): ApiFunction {
   const methods: HttpMethod[] = [...definition.methods, 'OPTIONS'];
   const handler: ApiHandler = async (request, context) => {
+    const scope: RequestScope = { requestId: requestIdFor(request.headers.get('x-request-id'), context.invocationId), upstreamIds: [] };
+    const origin = request.headers.get('origin');
     let response: HttpResponseInit;
     try {
-      response = request.method === 'OPTIONS' ? preflight(request, methods) : await definition.handle(request, context);
+      response =
+        request.method === 'OPTIONS'
+          ? preflightResponse(origin, request.headers.get('access-control-request-headers'), methods)
+          : await runInRequestScope(scope, () => definition.handle(request, context));
     } catch (error) {
       if (!(error instanceof ApiError || error instanceof UpstreamError) || toApiError(error).status >= 500) {
         // Name and message only: never request headers or bodies, which may carry keys or tokens.
-        context.error(`${definition.name} failed: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
+        const what = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+        context.error(`${definition.name} failed (x-request-id ${scope.requestId}): ${what}`);
       }
       response = errorResponse(error);
     }
-    return withHeaders(response, { ...SECURITY_HEADERS, ...corsHeaders(request) });
+    const upstream = scope.upstreamIds.length > 0 ? ` apim-request-id=${scope.upstreamIds.join(',')}` : '';
+    context.log(`${request.method} ${definition.name} → ${response.status ?? 200} x-request-id=${scope.requestId}${upstream}`);
+    return withHeaders(response, standardHeaders(origin, scope.requestId));
   };
   return { name: definition.name, route: definition.route, methods, authLevel: definition.authLevel ?? 'anonymous', handler, docs: definition.docs };
 }

@@ -1,7 +1,14 @@
 import type { HttpRequest } from '@azure/functions';
 import type { z } from 'zod';
 import { settings } from '../config.js';
-import { badRequest, fromZodError, payloadTooLarge } from './errors.js';
+import { ApiError, badRequest, fromZodError, payloadTooLarge } from './errors.js';
+
+/**
+ * Deepest nesting of arrays/objects a body may have. Far above what any request shape needs (OpenAI's structured
+ * outputs allow 10 levels of schema nesting, about 25 of JSON), far below what overflows the stack when the body is
+ * later walked or serialized recursively.
+ */
+export const MAX_JSON_DEPTH = 64;
 
 /** Reads the body as UTF-8 text, refusing (413) as soon as it passes the limit instead of buffering it all. */
 export async function readBodyText(request: HttpRequest, limit = settings().MAX_REQUEST_BODY_BYTES): Promise<string> {
@@ -25,11 +32,48 @@ export async function readBodyText(request: HttpRequest, limit = settings().MAX_
   return Buffer.concat(chunks, size).toString('utf8');
 }
 
+/**
+ * Only a JSON content type is read: text/plain, form and multipart bodies are what a cross-origin page may send
+ * without a CORS preflight, so accepting them would let any site change state with a visitor's cookies (CSRF).
+ */
+export function requireJsonContentType(request: HttpRequest): void {
+  const declared = request.headers.get('content-type') ?? '';
+  const mime = declared.split(';')[0]!.trim().toLowerCase();
+  if (mime === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(mime)) return;
+  const got = declared ? `'${declared.slice(0, 80)}'` : 'none';
+  throw new ApiError(
+    415,
+    'invalid_request_error',
+    `Send the request body as JSON with the header 'content-type: application/json' (content type: ${got}).`,
+    null,
+    'unsupported_media_type',
+  );
+}
+
+/** True when arrays/objects in a JSON text nest deeper than `limit` (the scan stops there). */
+export function jsonDepthExceeds(text: string, limit = MAX_JSON_DEPTH): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92 /* \\ */) i++;
+      else if (c === 34 /* " */) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 91 /* [ */ || c === 123 /* { */) {
+      if (++depth > limit) return true;
+    } else if (c === 93 /* ] */ || c === 125 /* } */) depth--;
+  }
+  return false;
+}
+
 /** Parses and validates a JSON body; every failure is a 4xx naming what is wrong. */
 export async function readJson<S extends z.ZodType>(request: HttpRequest, schema: S): Promise<z.output<S>> {
-  // Any content type is read as JSON: `curl -d` sends form-urlencoded, and OpenAI's API is as lenient.
+  requireJsonContentType(request);
   const text = await readBodyText(request);
   if (text.trim() === '') throw badRequest('Request body is required and must be a JSON object.', null, 'missing_body');
+  // Checked before parsing, so no deeply nested value is ever built (a later recursive walk would overflow the stack).
+  if (jsonDepthExceeds(text)) throw badRequest(`Request body nests arrays/objects deeper than ${MAX_JSON_DEPTH} levels.`, null, 'json_too_deep');
   let value: unknown;
   try {
     value = JSON.parse(text);

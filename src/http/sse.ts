@@ -1,11 +1,7 @@
 import type { HttpResponseInit } from '@azure/functions';
+import type { SseEvent } from '../services/model-stream.js';
 
-export interface SseEvent {
-  /** Named event (`event:` line); omitted for plain `data:` events as OpenAI sends them. */
-  event?: string;
-  /** A string is sent as-is (e.g. `[DONE]`); anything else as JSON. */
-  data: unknown;
-}
+export type { SseEvent };
 
 const encoder = new TextEncoder();
 

@@ -3,13 +3,12 @@
  * comes after them): reserve quota → call the upstream → relay the stream or return the body → settle the quota
  * to what was really used. Knows nothing of HTTP: the caller's identity and cancellation arrive in a CallContext.
  */
-import type { SseEvent } from '../http/sse.js';
 import { upstream, type CallTrace, type Capability } from '../upstream/index.js';
 import { reserveTokens, settleTokens, quotasEnabled, type Reservation } from '../quotas/quota.js';
 import type { Usage } from '../schemas/common.js';
 import { getEncoding, type Encoding } from '../tokens/encodings.js';
 import { encodingNameForModel, maxOutputTokensForModel } from '../tokens/models.js';
-import { relayStream, startStream, type StreamAccounting } from './model-stream.js';
+import { relayStream, startStream, type SseEvent, type StreamAccounting } from './model-stream.js';
 
 /** An upstream answer relayed as the JSON text it came in (nothing here needed to read it). */
 export class RawJson {

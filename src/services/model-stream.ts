@@ -1,5 +1,4 @@
 import { ApiError, toApiError } from '../errors.js';
-import type { SseEvent } from '../http/sse.js';
 import type { Usage } from '../schemas/common.js';
 
 /**
@@ -17,6 +16,14 @@ export async function startStream<T>(stream: AsyncGenerator<T, void, undefined>)
       await stream.return(undefined);
     }
   })();
+}
+
+/** One Server-Sent Event, as the relay yields it and the HTTP layer writes it. */
+export interface SseEvent {
+  /** Named event (`event:` line); omitted for plain `data:` events as OpenAI sends them. */
+  event?: string;
+  /** A string is sent as-is (e.g. `[DONE]`); anything else as JSON. */
+  data: unknown;
 }
 
 export function errorEvent(error: unknown): SseEvent {

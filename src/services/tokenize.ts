@@ -1,4 +1,4 @@
-import { badRequest } from '../http/errors.js';
+import { badRequest } from '../errors.js';
 import { countChatTokensAsync, countTokensAsync, encodeToJsonAsync } from '../tokens/async.js';
 import type { ChatMessageForCount } from '../tokens/chat.js';
 import { getEncoding, resolveEncodingName, type AllowedSpecial, type Encoding, type EncodingName } from '../tokens/encodings.js';

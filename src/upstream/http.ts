@@ -4,6 +4,7 @@
  */
 import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import https from 'node:https';
+import { noteUpstreamRequestId } from '../request-scope.js';
 
 const agents = new Map<string, http.Agent>();
 
@@ -46,6 +47,7 @@ export function send(
     init.signal?.addEventListener('abort', onAbort, { once: true });
     request.once('response', (response) => {
       clearTimeout(timer);
+      noteUpstreamRequestId(response.headers['apim-request-id']);
       response.once('close', () => init.signal?.removeEventListener('abort', onAbort));
       resolve({ status: response.statusCode ?? 0, headers: response.headers, body: response });
     });
