@@ -278,11 +278,11 @@ describe('GET /api/v1/openapi.json', () => {
           name: 'things-list',
           route: 'v1/things/{id:guid}/items',
           methods: ['GET', 'POST'],
+          query: z.object({ limit: z.coerce.number().int().min(1).max(100).optional().describe('Page size.'), order: z.enum(['asc', 'desc']) }),
+          body: z.object({ messages: z.array(message).min(1), tree: node.optional(), stream: z.boolean().default(false) }),
           docs: {
             summary: 'items',
             tags: ['t'],
-            query: z.object({ limit: z.coerce.number().int().min(1).max(100).optional().describe('Page size.'), order: z.enum(['asc', 'desc']) }),
-            body: z.object({ messages: z.array(message).min(1), tree: node.optional(), stream: z.boolean().default(false) }),
             responses: { 200: z.object({ data: z.array(message) }), 201: z.object({ id: z.string() }) },
             streams: true,
           },

@@ -9,7 +9,6 @@ import type { HttpRequest } from '@azure/functions';
 import { settings } from '../config.js';
 import { ApiError } from '../http/errors.js';
 import { defineFunction, json, type ApiFunction } from '../http/handler.js';
-import { readJson } from '../http/request.js';
 import type { Capability } from '../upstream/index.js';
 import {
   AZURE_API_VERSIONS,
@@ -98,18 +97,18 @@ const deploymentRoutes = [
     name: 'azureChatCompletions',
     route: 'openai/deployments/{deployment}/chat/completions',
     methods: ['POST'],
+    body: azureChatRequestSchema,
     docs: {
       summary: "Chat completion on Azure OpenAI's path (deployment = a configured alias); answers keep Azure's fields.",
       tags: [TAG],
+      // api-version is checked by the route itself: Azure answers a missing one with its own 404 shape.
       query: azureQuerySchema,
-      body: azureChatRequestSchema,
       responses: { 200: chatCompletionSchema },
       streams: true,
     },
-    async handle(request) {
+    async handle({ request, body }) {
       checkApiVersion(request);
       const model = deploymentFor('chat', request);
-      const body = await readJson(request, azureChatRequestSchema);
       return answerResponse(await createChatCompletion({ ...body, model }, azureContext(request)));
     },
   }),
@@ -117,19 +116,19 @@ const deploymentRoutes = [
     name: 'azureCompletions',
     route: 'openai/deployments/{deployment}/completions',
     methods: ['POST'],
+    body: azureCompletionRequestSchema,
     docs: {
       summary:
         "Prompt continuation on Azure OpenAI's path (deployment = a configured alias); answers keep Azure's fields.",
       tags: [TAG],
+      // api-version is checked by the route itself: Azure answers a missing one with its own 404 shape.
       query: azureQuerySchema,
-      body: azureCompletionRequestSchema,
       responses: { 200: completionSchema },
       streams: true,
     },
-    async handle(request) {
+    async handle({ request, body }) {
       checkApiVersion(request);
       const model = deploymentFor('completions', request);
-      const body = await readJson(request, azureCompletionRequestSchema);
       return answerResponse(await createCompletion({ ...body, model }, azureContext(request)));
     },
   }),
@@ -137,17 +136,17 @@ const deploymentRoutes = [
     name: 'azureEmbeddings',
     route: 'openai/deployments/{deployment}/embeddings',
     methods: ['POST'],
+    body: azureEmbeddingsRequestSchema,
     docs: {
       summary: "Embeddings on Azure OpenAI's path; the deployment is a configured alias.",
       tags: [TAG],
+      // api-version is checked by the route itself: Azure answers a missing one with its own 404 shape.
       query: azureQuerySchema,
-      body: azureEmbeddingsRequestSchema,
       responses: { 200: embeddingsResponseSchema },
     },
-    async handle(request) {
+    async handle({ request, body }) {
       checkApiVersion(request);
       const model = deploymentFor('embeddings', request);
-      const body = await readJson(request, azureEmbeddingsRequestSchema);
       const context = azureContext(request);
       return json(200, await createEmbeddings({ ...body, model }, context), backendHeaders(context.trace?.backend));
     },

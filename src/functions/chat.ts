@@ -1,6 +1,5 @@
 import { defineFunction } from '../http/handler.js';
 import { answerResponse, callContext } from '../http/model-answer.js';
-import { readJson } from '../http/request.js';
 import { chatCompletionRequestSchema, chatCompletionSchema } from '../schemas/chat.js';
 import { createChatCompletion } from '../services/chat.js';
 
@@ -9,15 +8,14 @@ export const chatFunctions = [
     name: 'chatCompletions',
     route: 'v1/chat/completions',
     methods: ['POST'],
+    body: chatCompletionRequestSchema,
     docs: {
       summary: 'Chat completion (OpenAI shape); `stream: true` answers with Server-Sent Events.',
       tags: ['models'],
-      body: chatCompletionRequestSchema,
       responses: { 200: chatCompletionSchema },
       streams: true,
     },
-    async handle(request) {
-      const body = await readJson(request, chatCompletionRequestSchema);
+    async handle({ body, request }) {
       return answerResponse(await createChatCompletion(body, callContext(request)));
     },
   }),

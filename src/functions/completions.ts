@@ -1,5 +1,4 @@
 import { defineFunction } from '../http/handler.js';
-import { readJson } from '../http/request.js';
 import { completionRequestSchema, completionSchema } from '../schemas/completions.js';
 import { createCompletion } from '../services/completions.js';
 import { answerResponse, callContext } from '../http/model-answer.js';
@@ -9,15 +8,15 @@ export const completionsFunctions = [
     name: 'completions',
     route: 'v1/completions',
     methods: ['POST'],
+    body: completionRequestSchema,
     docs: {
       summary: 'Prompt continuation (OpenAI completions shape); `stream: true` answers with Server-Sent Events.',
       tags: ['models'],
-      body: completionRequestSchema,
       responses: { 200: completionSchema },
       streams: true,
     },
-    async handle(request) {
-      return answerResponse(await createCompletion(await readJson(request, completionRequestSchema), callContext(request)));
+    async handle({ body, request }) {
+      return answerResponse(await createCompletion(body, callContext(request)));
     },
   }),
 ];

@@ -1,10 +1,7 @@
-import type { HttpRequest } from '@azure/functions';
 import { messagePage } from '../conversations/pages.js';
 import { runTurn } from '../conversations/turn.js';
 import { defineFunction, json } from '../http/handler.js';
 import { answerResponse, callContext } from '../http/model-answer.js';
-import { requirePrincipal } from '../http/principal.js';
-import { parseWith, queryObject, readJson } from '../http/request.js';
 import { resolveDeployment } from '../upstream/index.js';
 import {
   conversationListSchema,
@@ -23,7 +20,6 @@ import { countMessageTokens } from '../tokens/chat.js';
 
 let store: ConversationStore | undefined;
 const conversations = () => (store ??= new TableConversationStore());
-const idOf = (request: HttpRequest) => request.params.id ?? '';
 
 const list = <T extends { id: string }>(data: T[], hasMore: boolean) => ({
   object: 'list' as const,
@@ -38,23 +34,34 @@ export const conversationFunctions = [
     name: 'createConversation',
     route: 'v1/conversations',
     methods: ['POST'],
-    docs: { summary: 'Start a conversation (optionally with a system prompt and a model).', tags: ['conversations'], body: createConversationSchema, responses: { 201: conversationSchema } },
-    async handle(request) {
-      const principal = requirePrincipal(request);
-      const body = await readJson(request, createConversationSchema);
+    caller: 'required',
+    body: createConversationSchema,
+    docs: {
+      summary: 'Start a conversation (optionally with a system prompt and a model).',
+      tags: ['conversations'],
+      responses: { 201: conversationSchema },
+    },
+    async handle({ body, principal }) {
       const model = resolveDeployment('chat', body.model);
-      const systemTokens = body.system ? countMessageTokens(encodingForDeployment(model), { role: 'system', content: body.system }) : 0;
-      return json(201, await conversations().create(principal.id, { model, system: body.system, title: body.title, systemTokens }));
+      const systemTokens = body.system
+        ? countMessageTokens(encodingForDeployment(model), { role: 'system', content: body.system })
+        : 0;
+      const input = { model, system: body.system, title: body.title, systemTokens };
+      return json(201, await conversations().create(principal.id, input));
     },
   }),
   defineFunction({
     name: 'listConversations',
     route: 'v1/conversations',
     methods: ['GET'],
-    docs: { summary: "The caller's conversations, newest first.", tags: ['conversations'], query: listConversationsQuerySchema, responses: { 200: conversationListSchema } },
-    async handle(request) {
-      const principal = requirePrincipal(request);
-      const query = parseWith(listConversationsQuerySchema, queryObject(request));
+    caller: 'required',
+    query: listConversationsQuerySchema,
+    docs: {
+      summary: "The caller's conversations, newest first.",
+      tags: ['conversations'],
+      responses: { 200: conversationListSchema },
+    },
+    async handle({ query, principal }) {
       const page = await conversations().list(principal.id, query);
       return json(200, list(page.data, page.hasMore));
     },
@@ -63,20 +70,24 @@ export const conversationFunctions = [
     name: 'getConversation',
     route: 'v1/conversations/{id}',
     methods: ['GET'],
+    caller: 'required',
     docs: { summary: "One conversation's metadata.", tags: ['conversations'], responses: { 200: conversationSchema } },
-    async handle(request) {
-      const principal = requirePrincipal(request);
-      return json(200, publicConversation(await conversations().get(principal.id, idOf(request))));
+    async handle({ params, principal }) {
+      return json(200, publicConversation(await conversations().get(principal.id, params.id ?? '')));
     },
   }),
   defineFunction({
     name: 'deleteConversation',
     route: 'v1/conversations/{id}',
     methods: ['DELETE'],
-    docs: { summary: 'Delete a conversation and every stored message of it.', tags: ['conversations'], responses: { 204: 'Deleted.' } },
-    async handle(request) {
-      const principal = requirePrincipal(request);
-      await conversations().delete(principal.id, await conversations().get(principal.id, idOf(request)));
+    caller: 'required',
+    docs: {
+      summary: 'Delete a conversation and every stored message of it.',
+      tags: ['conversations'],
+      responses: { 204: 'Deleted.' },
+    },
+    async handle({ params, principal }) {
+      await conversations().delete(principal.id, await conversations().get(principal.id, params.id ?? ''));
       return { status: 204 };
     },
   }),
@@ -84,11 +95,15 @@ export const conversationFunctions = [
     name: 'listMessages',
     route: 'v1/conversations/{id}/messages',
     methods: ['GET'],
-    docs: { summary: 'The stored history, in cursor pages (OpenAI list shape).', tags: ['conversations'], query: listMessagesQuerySchema, responses: { 200: messageListSchema } },
-    async handle(request) {
-      const principal = requirePrincipal(request);
-      const query = parseWith(listMessagesQuerySchema, queryObject(request));
-      const meta = await conversations().get(principal.id, idOf(request));
+    caller: 'required',
+    query: listMessagesQuerySchema,
+    docs: {
+      summary: 'The stored history, in cursor pages (OpenAI list shape).',
+      tags: ['conversations'],
+      responses: { 200: messageListSchema },
+    },
+    async handle({ params, query, principal }) {
+      const meta = await conversations().get(principal.id, params.id ?? '');
       const { from, to, hasMore } = messagePage(meta.message_count, query);
       const messages = await conversations().range(meta.id, from, to);
       if (query.order === 'desc') messages.reverse();
@@ -99,17 +114,19 @@ export const conversationFunctions = [
     name: 'postMessage',
     route: 'v1/conversations/{id}/messages',
     methods: ['POST'],
+    caller: 'required',
+    body: postMessageSchema,
     docs: {
-      summary: 'Send a user message; the service adds the history that fits, answers, and stores both turns (`stream: true` for SSE).',
+      summary:
+        'Send a user message; the service adds the history that fits, answers, and stores both turns ' +
+        '(`stream: true` for SSE).',
       tags: ['conversations'],
-      body: postMessageSchema,
       responses: { 200: turnResponseSchema },
       streams: true,
     },
-    async handle(request) {
-      const principal = requirePrincipal(request);
-      const body = await readJson(request, postMessageSchema);
-      return answerResponse(await runTurn(conversations(), idOf(request), body, { ...callContext(request), caller: principal.id }));
+    async handle({ params, body, principal, request }) {
+      const context = { ...callContext(request), caller: principal.id };
+      return answerResponse(await runTurn(conversations(), params.id ?? '', body, context));
     },
   }),
 ];

@@ -1,5 +1,4 @@
 import { defineFunction, json } from '../http/handler.js';
-import { readJson } from '../http/request.js';
 import { embeddingsRequestSchema, embeddingsResponseSchema } from '../schemas/embeddings.js';
 import { createEmbeddings } from '../services/embeddings.js';
 import { backendHeaders, callContext } from '../http/model-answer.js';
@@ -9,15 +8,15 @@ export const embeddingsFunctions = [
     name: 'embeddings',
     route: 'v1/embeddings',
     methods: ['POST'],
+    body: embeddingsRequestSchema,
     docs: {
       summary: 'Text → vectors, one string or a batch (OpenAI embeddings shape).',
       tags: ['models'],
-      body: embeddingsRequestSchema,
       responses: { 200: embeddingsResponseSchema },
     },
-    async handle(request) {
+    async handle({ body, request }) {
       const context = callContext(request);
-      const answer = await createEmbeddings(await readJson(request, embeddingsRequestSchema), context);
+      const answer = await createEmbeddings(body, context);
       return json(200, answer, backendHeaders(context.trace?.backend));
     },
   }),

@@ -21,7 +21,7 @@ export const openapiFunctions = [
       tags: ['service'],
       responses: { 200: z.object({ openapi: z.literal('3.1.0'), info: z.object({ title: z.string(), version: z.string() }), paths: z.record(z.string(), z.unknown()) }).loose() },
     },
-    async handle(request) {
+    async handle({ request }) {
       const basePath = basePathOf(request.url);
       let document = documents.get(basePath);
       if (!document) {

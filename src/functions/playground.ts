@@ -45,7 +45,7 @@ export const playgroundFunctions = [
     route: 'playground',
     methods: ['GET'],
     docs: { summary: 'A page to try completions, chat and conversations from a browser (HTML).', tags: ['playground'], responses: { 200: 'The playground page (text/html).' } },
-    async handle(request) {
+    async handle({ request }) {
       const page = loadAssets().get('index.html')!;
       // Asset and API links are built from the path the page was reached at, so any route prefix works.
       const base = new URL(request.url).pathname.replace(/\/+$/, '');
@@ -63,7 +63,7 @@ export const playgroundFunctions = [
       tags: ['playground'],
       responses: { 200: 'The file, as text/javascript, text/css or application/json.' },
     },
-    async handle(request) {
+    async handle({ request }) {
       const file = request.params.file ?? '';
       const item = file === 'index.html' ? undefined : loadAssets().get(file);
       if (!item) throw notFound(`No playground file '${file}'.`);

@@ -1,5 +1,4 @@
 import { defineFunction, json } from '../http/handler.js';
-import { readJson } from '../http/request.js';
 import {
   detokenizeRequestSchema,
   detokenizeResponseSchema,
@@ -13,14 +12,13 @@ export const tokenizeFunctions = [
     name: 'tokenize',
     route: 'v1/tokenize',
     methods: ['POST'],
+    body: tokenizeRequestSchema,
     docs: {
       summary: 'Count and encode text, or count the prompt tokens of a chat messages array.',
       tags: ['tokens'],
-      body: tokenizeRequestSchema,
       responses: { 200: tokenizeResponseSchema },
     },
-    async handle(request) {
-      const body = await readJson(request, tokenizeRequestSchema);
+    async handle({ body }) {
       if ('messages' in body) return json(200, await countMessages(body));
       // Sent as the bytes built for it (large id arrays are written as text where they are made, not re-serialised).
       return { status: 200, headers: { 'content-type': 'application/json' }, body: await tokenizeTextJson(body) };
@@ -30,14 +28,14 @@ export const tokenizeFunctions = [
     name: 'detokenize',
     route: 'v1/detokenize',
     methods: ['POST'],
+    body: detokenizeRequestSchema,
     docs: {
       summary: 'Decode token ids back to text.',
       tags: ['tokens'],
-      body: detokenizeRequestSchema,
       responses: { 200: detokenizeResponseSchema },
     },
-    async handle(request) {
-      return json(200, detokenize(await readJson(request, detokenizeRequestSchema)));
+    async handle({ body }) {
+      return json(200, detokenize(body));
     },
   }),
 ];

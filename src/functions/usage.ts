@@ -17,7 +17,7 @@ export const usageFunctions = [
     route: 'v1/usage',
     methods: ['GET'],
     docs: { summary: "The caller's token quota: limits, used and remaining this minute and today.", tags: ['service'], responses: { 200: usageResponseSchema } },
-    async handle(request) {
+    async handle({ request }) {
       return json(200, await usageOf(principalOf(request)?.id ?? null));
     },
   }),

@@ -3,6 +3,8 @@ import type { z } from 'zod';
 import { settings } from '../config.js';
 import { UpstreamError } from '../upstream/errors.js';
 import { ApiError, errorResponse, toApiError } from './errors.js';
+import { principalOf, requirePrincipal, type Principal } from './principal.js';
+import { parseWith, queryObject, readJson } from './request.js';
 import { requestIdFor, runInRequestScope, type RequestScope } from '../request-scope.js';
 
 export type ApiHandler = (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>;
@@ -92,8 +94,55 @@ function withHeaders(response: HttpResponseInit, extra: Record<string, string>):
  * else the invocation id) logged with the upstream's `apim-request-id`, and every thrown error turned into the one
  * error shape.
  */
-export function defineFunction(definition: Omit<ApiFunction, 'handler' | 'authLevel'> & { handle: ApiHandler; authLevel?: 'anonymous' | 'function' }): ApiFunction {
+type Caller = 'required' | 'optional';
+type Parsed<S> = S extends z.ZodType ? z.output<S> : undefined;
+
+/** What a route's logic receives: its input parsed and validated by the schemas it declared, and the caller. */
+export interface RouteInput<B, Q, P> {
+  body: B;
+  query: Q;
+  /** Path parameters from the route template (`{id}` → `params.id`). */
+  params: Record<string, string>;
+  /** The signed-in caller; with `caller: 'required'` never null (401 otherwise). */
+  principal: P;
+  request: HttpRequest;
+  context: InvocationContext;
+}
+
+/** A route: where it lives, what it accepts (the schemas validate requests AND document them), what it does. */
+export interface RouteDefinition<B extends z.ZodType | undefined, Q extends z.ZodType | undefined, C extends Caller> {
+  name: string;
+  route: string;
+  methods: HttpMethod[];
+  authLevel?: 'anonymous' | 'function';
+  /** The JSON body schema (the route reads and validates the body before `handle`). */
+  body?: B;
+  /** The query-string schema. */
+  query?: Q;
+  /** `required`: the route answers 401 without a trusted caller (conversations, responses). */
+  caller?: C;
+  /** `docs.query` only documents a query string the route checks itself (Azure's paths answer in Azure's shape). */
+  docs: Omit<RouteDocs, 'body'>;
+  handle(input: RouteInput<Parsed<B>, Parsed<Q>, C extends 'required' ? Principal : Principal | null>): Promise<HttpResponseInit>;
+}
+
+/**
+ * Wraps a route's logic: input parsed by the declared schemas, the caller, CORS, security headers, a request id,
+ * and every thrown error turned into the one error shape.
+ */
+export function defineFunction<
+  B extends z.ZodType | undefined = undefined,
+  Q extends z.ZodType | undefined = undefined,
+  C extends Caller = 'optional',
+>(definition: RouteDefinition<B, Q, C>): ApiFunction {
   const methods: HttpMethod[] = [...definition.methods, 'OPTIONS'];
+  const run = async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
+    const principal = definition.caller === 'required' ? requirePrincipal(request) : principalOf(request);
+    const query = definition.query ? parseWith(definition.query, queryObject(request)) : undefined;
+    const body = definition.body ? await readJson(request, definition.body) : undefined;
+    type Input = Parameters<typeof definition.handle>[0];
+    return definition.handle({ body, query, params: request.params, principal, request, context } as Input);
+  };
   const handler: ApiHandler = async (request, context) => {
     const scope: RequestScope = { requestId: requestIdFor(request.headers.get('x-request-id'), context.invocationId), upstreamIds: [] };
     const origin = request.headers.get('origin');
@@ -102,7 +151,7 @@ export function defineFunction(definition: Omit<ApiFunction, 'handler' | 'authLe
       response =
         request.method === 'OPTIONS'
           ? preflightResponse(origin, request.headers.get('access-control-request-headers'), methods)
-          : await runInRequestScope(scope, () => definition.handle(request, context));
+          : await runInRequestScope(scope, () => run(request, context));
     } catch (error) {
       if (!(error instanceof ApiError || error instanceof UpstreamError) || toApiError(error).status >= 500) {
         // Name and message only: never request headers or bodies, which may carry keys or tokens.
@@ -115,7 +164,14 @@ export function defineFunction(definition: Omit<ApiFunction, 'handler' | 'authLe
     context.log(`${request.method} ${definition.name} → ${response.status ?? 200} x-request-id=${scope.requestId}${upstream}`);
     return withHeaders(response, standardHeaders(origin, scope.requestId));
   };
-  return { name: definition.name, route: definition.route, methods, authLevel: definition.authLevel ?? 'anonymous', handler, docs: definition.docs };
+  return {
+    name: definition.name,
+    route: definition.route,
+    methods,
+    authLevel: definition.authLevel ?? 'anonymous',
+    handler,
+    docs: { ...definition.docs, body: definition.body, query: definition.query ?? definition.docs.query },
+  };
 }
 
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): HttpResponseInit {
