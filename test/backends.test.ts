@@ -219,6 +219,7 @@ describe('streams', () => {
     await fault(a, { kind: 'cut', afterChunks: 0 });
     const res = await fetch(`${url}/v1/chat/completions`, {
       method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ ...chat, stream: true }),
     });
     assert.equal(res.status, 200);
@@ -239,6 +240,7 @@ describe('streams', () => {
     await fault(a, { kind: '503' });
     const early = await fetch(`${url}/v1/completions`, {
       method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ prompt: 'Count to 5', stream: true }),
     });
     assert.equal(early.headers.get('x-backend'), 'b');
@@ -247,6 +249,7 @@ describe('streams', () => {
     await fault(a, { kind: 'cut', afterChunks: 3 });
     const late = await fetch(`${url}/v1/chat/completions`, {
       method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ messages: [{ role: 'user', content: 'Count to 40' }], stream: true }),
     });
     assert.equal(late.headers.get('x-backend'), 'a');
@@ -267,7 +270,7 @@ describe('weights', () => {
     for (let i = 0; i < 1000; i += 25) {
       const batch = await Promise.all(
         Array.from({ length: 25 }, () =>
-          fetch(`${url}/v1/embeddings`, { method: 'POST', body: JSON.stringify({ input: 'w' }) }),
+          fetch(`${url}/v1/embeddings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ input: 'w' }) }),
         ),
       );
       for (const res of batch) {

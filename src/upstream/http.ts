@@ -1,6 +1,6 @@
 /**
  * One keep-alive connection pool per upstream origin, on node:http/https directly: Node's fetch allocates
- * web-stream and Request/Response objects per call, which measured.md shows dominating a gateway's CPU.
+ * web-stream and Request/Response objects per call, which dominated a gateway's CPU when measured.
  */
 import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import https from 'node:https';
