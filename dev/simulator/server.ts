@@ -630,9 +630,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const suffix: string = typeof body.suffix === 'string' ? body.suffix : '';
     // Azure documents 16 as the default; 100 lets the seed tutorial's example (no max_tokens, stop ["11"]) end at its stop sequence as it did there.
     const maxTokens: number = body.max_tokens ?? 100;
-    const tokensOf = (i: number) => (Array.isArray(parts[i]) ? (parts[i] as unknown[]).length : encoding.count(prompts[i]!));
-    const promptTokens = prompts.reduce((s, _, i) => s + tokensOf(i), 0);
-    for (let i = 0; i < prompts.length; i++) checkContext(deployment, tokensOf(i), maxTokens, 'completions');
+    const promptLength = (i: number) =>
+      Array.isArray(parts[i]) ? (parts[i] as unknown[]).length : encoding.count(prompts[i]!);
+    const promptTokens = prompts.reduce((s, _, i) => s + promptLength(i), 0);
+    for (let i = 0; i < prompts.length; i++) checkContext(deployment, promptLength(i), maxTokens, 'completions');
     throttle(promptTokens + maxTokens);
     const choices: (Generated & { prompt: string })[] = [];
     for (const prompt of prompts) {
