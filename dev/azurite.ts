@@ -52,6 +52,8 @@ export interface AzuriteOptions {
   oauth?: 'basic';
   /** Azurite's debug log (every request with its headers) goes to this file. */
   debugLog?: string;
+  /** In its own process group, so only our `stop()` (never a signal to the caller's group) stops it. */
+  detached?: boolean;
 }
 
 /** Starts Azurite's Table service as a child process. */
@@ -65,7 +67,7 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
   if (options.https) args.push('--cert', options.https.cert, '--key', options.https.key);
   if (options.oauth) args.push('--oauth', options.oauth);
   if (options.debugLog) args.push('--debug', options.debugLog);
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'], detached: options.detached ?? false });
   const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`Azurite exited early (code ${code})`))));
   await Promise.race([waitForPort(port), exited]);
   exited.catch(() => undefined);

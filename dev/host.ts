@@ -195,13 +195,15 @@ export async function startLocalHost(options: { functions: readonly ApiFunction[
       }
       const path = url.pathname.startsWith(`/${prefix}/`) ? url.pathname.slice(prefix.length + 1) : null;
       const matches = path === null ? [] : routes.flatMap((r) => (r.pattern.exec(path) ? [{ route: r, match: r.pattern.exec(path)! }] : []));
+      // A preflight for a path no function serves (or cannot decode) still gets its CORS answer, so that the
+      // browser goes on to show the request's 404 or 400 to the page.
+      const preflight = () => {
+        const answer = preflightResponse(header('origin'), header('access-control-request-headers'), ['GET', 'POST', 'DELETE']);
+        res.writeHead(answer.status ?? 204, { ...standard(), ...(answer.headers as Record<string, string>) });
+        res.end();
+      };
       if (matches.length === 0) {
-        // A preflight for a path no function serves still gets its CORS answer, so the browser shows the 404 after it.
-        if (method === 'OPTIONS') {
-          const preflight = preflightResponse(header('origin'), header('access-control-request-headers'), ['GET', 'POST', 'DELETE']);
-          res.writeHead(preflight.status ?? 204, { ...standard(), ...(preflight.headers as Record<string, string>) });
-          return void res.end();
-        }
+        if (method === 'OPTIONS') return preflight();
         return answer(404, hostError(`No route for ${url.pathname}.`, 'route_not_found', 'not_found_error'));
       }
       const hit = matches.find((m) => m.route.fn.methods.includes(method as never));
@@ -219,6 +221,7 @@ export async function startLocalHost(options: { functions: readonly ApiFunction[
           if (value !== undefined) params[name] = decodeURIComponent(value);
         });
       } catch {
+        if (method === 'OPTIONS') return preflight();
         return answer(400, hostError(`The path ${url.pathname} has malformed percent-encoding.`, 'invalid_path'));
       }
       const headers = new Headers();

@@ -5,7 +5,7 @@
  * - host: `func start` when Core Tools are installed, otherwise dev/host.ts serving the same functions.
  * `STORAGE_AUTH=identity npm start`: storage the keyless way Azure runs it instead (docs/keyless-storage.md):
  * Azurite over HTTPS accepting bearer tokens only, a fake managed-identity endpoint, and a log line per request.
- * Ctrl-C stops everything it started.
+ * Ctrl-C (or SIGTERM/SIGHUP to its process group) stops everything it started; Azurite saves its data first.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -47,8 +47,8 @@ function relaunchTrustingLocalCertificate(): boolean {
     env: { ...env, NODE_EXTRA_CA_CERTS: cert },
   });
   // Ctrl-C reaches the child too (same process group); this parent only waits for it.
-  process.removeAllListeners('SIGINT').removeAllListeners('SIGTERM');
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
+  process.removeAllListeners('SIGINT').removeAllListeners('SIGTERM').removeAllListeners('SIGHUP');
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => child.kill(signal));
   child.once('exit', (code) => process.exit(code ?? 0));
   return true;
 }
@@ -89,10 +89,13 @@ async function ensureStorage() {
     console.log(`storage: Azurite already running on 127.0.0.1:${port}`);
     return;
   }
-  mkdirSync(`${root}.azurite`, { recursive: true });
-  const azurite: Azurite = await startAzurite({ port, location: `${root}.azurite` });
+  const location = env.AZURITE_LOCATION ?? `${root}.azurite`;
+  mkdirSync(location, { recursive: true });
+  // In its own process group: a signal to `npm start`'s group (Ctrl-C, kill -TERM -<pgid>, a closed terminal) reaches
+  // us, not Azurite, which would exit without saving its last writes. We stop it with SIGINT, its graceful close.
+  const azurite: Azurite = await startAzurite({ port, location, detached: true });
   stops.push(() => azurite.stop());
-  console.log(`storage: Azurite (Table service) on 127.0.0.1:${port}, data in .azurite/`);
+  console.log(`storage: Azurite (Table service) on 127.0.0.1:${port}, data in ${env.AZURITE_LOCATION ?? '.azurite/'}`);
 }
 
 /** The local dev key the simulator is started with; it is not a secret and guards nothing. */
@@ -141,6 +144,8 @@ async function main() {
   }
   if (env.STORAGE_AUTH === 'identity' && relaunchTrustingLocalCertificate()) return;
   env.TRUST_PRINCIPAL_HEADERS ??= 'true'; // No platform injects principals locally; the headers let one browser act as several users.
+  // A dev server on this machine (Vite on http://localhost:5173, …) may call the API; Azure allows only CORS_ALLOWED_ORIGINS.
+  env.CORS_ALLOW_LOOPBACK ??= 'true';
   await ensureStorage();
   await ensureUpstream();
   const port = Number(env.PORT ?? 7071);
@@ -168,8 +173,9 @@ async function shutdown(code = 0) {
   for (const stop of stops.reverse()) await Promise.resolve(stop()).catch(() => undefined);
   process.exit(code);
 }
-process.once('SIGINT', () => void shutdown(0));
-process.once('SIGTERM', () => void shutdown(0));
+// `on`, not `once`: stopping the group delivers a signal twice (directly, and relayed by npm/tsx), and a second one
+// without a handler would kill us before Azurite has saved.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void shutdown(0));
 
 main().catch(async (error: unknown) => {
   console.error(`npm start failed: ${error instanceof Error ? error.message : String(error)}`);

@@ -215,6 +215,33 @@ describe('GET /api/playground', () => {
     await Promise.all([page.close(), other.close(), stranger.close()]);
   });
 
+  it('shows the request id, and the same call as code for a browser app that runs as shown', async () => {
+    const page = await openPage();
+    await page.click('#stream'); // a whole answer, so the snippets print it
+    await page.fill('#max_tokens', '20');
+    await page.fill('#user-message', 'Knock knock.');
+    await page.click('#send');
+    await page.waitForSelector('#usage:not(:empty)', { timeout: 20_000 });
+    assert.match((await page.textContent('#request-id'))!, /^x-request-id: [0-9a-f-]{36}$/);
+    const fetchCode = (await page.textContent('#code-fetch'))!;
+    const openaiCode = (await page.textContent('#code-openai'))!;
+    assert.match(fetchCode, new RegExp(`fetch\\('${stack.url}/v1/chat/completions'`));
+    assert.match(fetchCode, /'x-ms-client-principal-id': "playground-user"/);
+    assert.match(openaiCode, /dangerouslyAllowBrowser: true/);
+    assert.match((await page.textContent('#code-ai-sdk'))!, /createOpenAI\(\{ baseURL: '/);
+    // Run the fetch and openai snippets as they are shown (imports replaced by the same module).
+    const AsyncFunction = Object.getPrototypeOf(async () => undefined).constructor;
+    const printed: any[] = [];
+    const log = { log: (...values: unknown[]) => printed.push(values) };
+    await new AsyncFunction('console', fetchCode)(log);
+    const { default: OpenAI } = await import('openai');
+    await new AsyncFunction('OpenAI', 'console', openaiCode.replace(/^import .*$/m, ''))(OpenAI, log);
+    assert.equal(printed[0][0].choices[0].message.content, "Who's there?");
+    assert.equal(printed[1][0].message.content, "Who's there?");
+    assert.match(printed[1][1], /^[0-9a-f-]{36}$/, "the openai client's _request_id");
+    await page.close();
+  });
+
   it('shows an API error instead of an answer, and raised no script errors or CSP violations', async () => {
     const page = await openPage();
     await page.click('input[name="mode"][value="completion"]');
@@ -223,6 +250,7 @@ describe('GET /api/playground', () => {
     await page.click('#send');
     await page.waitForSelector('#error:not(:empty)');
     assert.match((await page.textContent('#error'))!, /^400: .*stop/);
+    assert.match((await page.textContent('#error'))!, /\(request id [0-9a-f-]{36}\)$/, 'the error can be quoted');
     await page.close();
     assert.deepEqual(problems, []);
   });

@@ -602,8 +602,17 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     body: any,
     encoding: Encoding,
   ): { json?: unknown; events?: unknown[] } {
-    const prompts: string[] =
-      body.prompt === undefined ? [] : Array.isArray(body.prompt) ? body.prompt.map(String) : [String(body.prompt)];
+    // OpenAI's four prompt forms: a string, strings, one token array, token arrays (each array is one prompt).
+    const raw: unknown = body.prompt;
+    const parts: unknown[] =
+      raw === undefined ? [] : !Array.isArray(raw) ? [raw] : raw.every((x) => typeof x === 'number') ? [raw] : raw;
+    const decode = (tokens: unknown[]) => {
+      if (!tokens.every((t) => Number.isInteger(t) && encoding.isValidToken(t as number))) {
+        throw azureError(400, 'invalid_request_error', 'Invalid token in prompt', 'prompt');
+      }
+      return encoding.decode(tokens as number[]);
+    };
+    const prompts: string[] = parts.map((p) => (Array.isArray(p) ? decode(p) : String(p)));
     if (prompts.length === 0)
       throw azureError(400, 'invalid_request_error', "'prompt' is a required property", 'prompt');
     if (prompts.some((p) => p.includes('[[content_filter]]'))) throw contentFilterRefusal('prompt');
@@ -621,8 +630,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const suffix: string = typeof body.suffix === 'string' ? body.suffix : '';
     // Azure documents 16 as the default; 100 lets the seed tutorial's example (no max_tokens, stop ["11"]) end at its stop sequence as it did there.
     const maxTokens: number = body.max_tokens ?? 100;
-    const promptTokens = prompts.reduce((s, p) => s + encoding.count(p), 0);
-    for (const prompt of prompts) checkContext(deployment, encoding.count(prompt), maxTokens, 'completions');
+    const promptLength = (i: number) =>
+      Array.isArray(parts[i]) ? (parts[i] as unknown[]).length : encoding.count(prompts[i]!);
+    const promptTokens = prompts.reduce((s, _, i) => s + promptLength(i), 0);
+    for (let i = 0; i < prompts.length; i++) checkContext(deployment, promptLength(i), maxTokens, 'completions');
     throttle(promptTokens + maxTokens);
     const choices: (Generated & { prompt: string })[] = [];
     for (const prompt of prompts) {

@@ -26,13 +26,55 @@ function headers(json = true) {
 }
 
 async function errorMessage(response) {
+  const id = response.headers.get('x-request-id');
+  const quote = id ? ` (request id ${id})` : '';
   try {
     const body = await response.json();
-    if (body?.error?.message) return `${response.status}: ${body.error.message}`;
+    if (body?.error?.message) return `${response.status}: ${body.error.message}${quote}`;
   } catch {
     // Not JSON: fall through to the status line.
   }
-  return `${response.status} ${response.statusText}`;
+  return `${response.status} ${response.statusText}${quote}`;
+}
+
+/** The last request as code for a browser app, with this page's API address and user. */
+function showAppCode(path, body, user) {
+  const base = `${location.origin}${api}`;
+  const json = JSON.stringify(body, null, 2).replace(/\n/g, '\n  ');
+  const local = user ? `{ 'x-ms-client-principal-id': ${JSON.stringify(user)} }` : '{}';
+  $('code-fetch').textContent = [
+    `const local = ${local}; // locally only: in Azure, Easy Auth names the user`,
+    `const response = await fetch('${base}${path}', {`,
+    `  method: 'POST',`,
+    `  headers: { 'content-type': 'application/json', ...local },`,
+    `  body: JSON.stringify(${json}),`,
+    `  // credentials: 'include', // in Azure: send the Easy Auth session cookie`,
+    `});`,
+    `if (!response.ok) throw new Error(\`\${response.status} \${response.headers.get('x-request-id')}\`);`,
+    body.stream ? `// text/event-stream: read response.body; each "data: {…}" line is a chunk, "data: [DONE]" ends it` : `console.log(await response.json());`,
+  ].join('\n');
+  const { model, stream, stream_options: _options, ...rest } = body;
+  const method = path === '/completions' ? 'completions.create' : 'chat.completions.create';
+  $('code-openai').textContent = path.startsWith('/conversations')
+    ? '// Conversations are this API\'s own routes: call them with fetch (above).'
+    : [
+        `import OpenAI from 'openai';`,
+        `// No Azure key in the browser: the API holds the credentials; apiKey is a placeholder locally.`,
+        `const client = new OpenAI({ baseURL: '${base}', apiKey: 'unused', dangerouslyAllowBrowser: true,`,
+        `  defaultHeaders: ${local} });`,
+        `const answer = await client.${method}(${JSON.stringify({ model, ...rest, ...(stream ? { stream } : {}) }, null, 2)});`,
+        stream ? `for await (const chunk of answer) console.log(chunk.choices[0]);` : `console.log(answer.choices[0], answer._request_id);`,
+      ].join('\n');
+  const prompt = path === '/completions' ? `prompt: ${JSON.stringify(body.prompt)}` : `messages: ${JSON.stringify(body.messages ?? [{ role: 'user', content: body.content }])}`;
+  $('code-ai-sdk').textContent = path.startsWith('/conversations')
+    ? '// Conversations are this API\'s own routes: call them with fetch (above).'
+    : [
+        `import { createOpenAI } from '@ai-sdk/openai';`,
+        `import { streamText } from 'ai';`,
+        `const provider = createOpenAI({ baseURL: '${base}', apiKey: 'unused', headers: ${local} });`,
+        `const { textStream } = streamText({ model: provider.${path === '/completions' ? 'completion' : 'chat'}(${JSON.stringify(model ?? 'gpt-4o-mini')}), ${prompt} });`,
+        `for await (const text of textStream) console.log(text);`,
+      ].join('\n');
 }
 
 async function call(method, path, body, signal) {
@@ -212,7 +254,11 @@ async function exchange(path, body, append, signal) {
     `curl -sN ${location.origin}${api}${path} -H 'content-type: application/json'` +
     (user && path.startsWith('/conversations') ? ` -H 'x-ms-client-principal-id: ${user.replace(/'/g, "'\\''")}'` : '') +
     ` -d '${quoted}'`;
+  showAppCode(path, body, user);
+  $('request-id').textContent = '';
   const response = await fetch(`${api}${path}`, { method: 'POST', headers: headers(), body: JSON.stringify(body), signal });
+  const requestId = response.headers.get('x-request-id');
+  if (requestId) $('request-id').textContent = `x-request-id: ${requestId}`;
   if (!response.ok) throw new Error(await errorMessage(response));
   if (!body.stream) {
     const result = await response.json();

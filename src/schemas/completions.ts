@@ -14,9 +14,13 @@ import {
   userSchema,
 } from './common.js';
 
+const tokenIdsSchema = z.array(z.number().int().nonnegative()).min(1);
+
 export const completionRequestSchema = z.object({
   model: modelSchema.optional(),
-  prompt: z.union([z.string(), z.array(z.string()).min(1)]).describe('The text to continue (or several).'),
+  prompt: z
+    .union([z.string(), z.array(z.string()).min(1).max(2048), tokenIdsSchema, z.array(tokenIdsSchema).min(1).max(2048)])
+    .describe('The text to continue: a string, strings, a token array, or token arrays (OpenAI accepts all four).'),
   max_tokens: maxTokensSchema.nullable().optional(),
   temperature: temperatureSchema.nullable().optional(),
   top_p: topPSchema.nullable().optional(),
@@ -35,6 +39,13 @@ export const completionRequestSchema = z.object({
   stream_options: streamOptionsSchema.optional(),
 });
 export type CompletionRequest = z.infer<typeof completionRequestSchema>;
+
+/** The prompts of a request, one item each: a string, or a token array (a single token array is one prompt). */
+export function promptsOf(prompt: CompletionRequest['prompt']): (string | number[])[] {
+  if (typeof prompt === 'string') return [prompt];
+  if (prompt.every((p) => typeof p === 'number')) return [prompt as number[]];
+  return prompt as (string | number[])[];
+}
 
 export const completionSchema = z.looseObject({
   id: z.string(),
