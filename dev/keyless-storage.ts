@@ -73,7 +73,9 @@ export async function startKeylessStorage(
 ): Promise<KeylessStorage> {
   const dir = options.dir ?? mkdtempSync(`${tmpdir()}/keyless-`);
   const tls = localCertificate(`${dir}/tls`);
-  const persistence = options.location ? { location: options.location } : {};
+  // Data kept on disk (npm start) means Azurite runs in its own process group, so a signal to npm start's group
+  // reaches it only through our graceful stop and no acknowledged write is lost.
+  const persistence = options.location ? { location: options.location, detached: true } : {};
   const azurite = await startAzurite({ https: tls, oauth: 'basic', ...persistence });
   const identity = await startFakeIdentity({
     behaviour: options.behaviour ?? {},
