@@ -42,8 +42,13 @@ export const unauthorized = (message: string) => new ApiError(401, 'authenticati
 export const conflict = (message: string, code = 'conflict') => new ApiError(409, 'conflict_error', message, null, code);
 export const tooManyRequests = (message: string, retryAfterSeconds: number, code = 'rate_limit_exceeded') =>
   new ApiError(429, 'rate_limit_error', message, null, code, { 'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))) });
-export const serviceUnavailable = (message: string, code = 'service_unavailable') =>
-  new ApiError(503, 'service_unavailable', message, null, code);
+export const serviceUnavailable = (message: string, code = 'service_unavailable', retryAfterSeconds?: number) =>
+  new ApiError(503, 'service_unavailable', message, null, code, retryAfterHeader(retryAfterSeconds));
+export const forbidden = (message: string, code: string) => new ApiError(403, 'invalid_request_error', message, null, code);
+export const unsupportedMediaType = (message: string) =>
+  new ApiError(415, 'invalid_request_error', message, null, 'unsupported_media_type');
+const retryAfterHeader = (seconds?: number): Record<string, string> =>
+  seconds === undefined ? {} : { 'retry-after': String(Math.max(1, Math.ceil(seconds))) };
 export const badGateway = (message: string, code = 'upstream_error') => new ApiError(502, 'upstream_error', message, null, code);
 export const gatewayTimeout = (message: string, code = 'upstream_timeout') =>
   new ApiError(504, 'upstream_error', message, null, code);

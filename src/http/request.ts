@@ -1,7 +1,7 @@
 import type { HttpRequest } from '@azure/functions';
 import type { z } from 'zod';
 import { settings } from '../config.js';
-import { ApiError, badRequest, fromZodError, payloadTooLarge } from './errors.js';
+import { badRequest, fromZodError, payloadTooLarge, unsupportedMediaType } from './errors.js';
 
 /**
  * Deepest nesting of arrays/objects a body may have. Far above what any request shape needs (OpenAI's structured
@@ -41,12 +41,8 @@ export function requireJsonContentType(request: HttpRequest): void {
   const mime = declared.split(';')[0]!.trim().toLowerCase();
   if (mime === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(mime)) return;
   const got = declared ? `'${declared.slice(0, 80)}'` : 'none';
-  throw new ApiError(
-    415,
-    'invalid_request_error',
+  throw unsupportedMediaType(
     `Send the request body as JSON with the header 'content-type: application/json' (content type: ${got}).`,
-    null,
-    'unsupported_media_type',
   );
 }
 

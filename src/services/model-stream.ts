@@ -1,4 +1,4 @@
-import { ApiError, toApiError } from '../errors.js';
+import { ApiError, internalError, toApiError } from '../errors.js';
 import type { Usage } from '../schemas/common.js';
 
 /**
@@ -28,7 +28,7 @@ export interface SseEvent {
 
 export function errorEvent(error: unknown): SseEvent {
   const apiError =
-    toApiError(error, new ApiError(500, 'server_error', 'The stream failed.', null, 'stream_interrupted'));
+    toApiError(error, internalError('The stream failed.', 'stream_interrupted'));
   return { event: 'error', data: apiError.toBody() };
 }
 

@@ -15,7 +15,7 @@
 import { randomBytes } from 'node:crypto';
 import type { TableClient, TransactionAction } from '@azure/data-tables';
 import { settings } from '../config.js';
-import { ApiError, conflict, notFound } from '../errors.js';
+import { ApiError, badRequest, conflict, forbidden, notFound } from '../errors.js';
 import {
   CONVERSATION_ID,
   messageId,
@@ -139,11 +139,8 @@ export class TableConversationStore implements ConversationStore {
         if (statusOf(error) !== 404) throw storeError(error);
       }
       if (delta > 0 && count >= limit) {
-        throw new ApiError(
-          403,
-          'invalid_request_error',
+        throw forbidden(
           `You have ${count} conversations, the most allowed (${limit}); delete some to start another.`,
-          null,
           'conversation_limit_reached',
         );
       }
@@ -196,7 +193,7 @@ export class TableConversationStore implements ConversationStore {
         if (error instanceof ApiError && error.status === 404) return undefined;
         throw error;
       });
-      if (!after) throw new ApiError(400, 'invalid_request_error', `'after' is not one of your conversations.`, 'after');
+      if (!after) throw badRequest(`'after' is not one of your conversations.`, 'after');
       from = `${indexKey(after.created_at, after.id)}\u0000`;
     }
     const filter = await rowRangeFilter(pk, from, 'i_~');

@@ -139,7 +139,7 @@ export function storeError(error: unknown): ApiError {
     markDown();
     return serviceUnavailable('The store is unavailable; try again shortly.', 'store_unavailable');
   }
-  return new ApiError(503, 'service_unavailable', `The store refused the operation (${status}).`, null, 'store_error');
+  return serviceUnavailable(`The store refused the operation (${status}).`, 'store_error');
 }
 
 /** A range filter over one partition's RowKeys, inclusive. */

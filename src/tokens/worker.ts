@@ -10,7 +10,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { ApiError } from '../errors.js';
+import { ApiError, serviceUnavailable } from '../errors.js';
 import type { ChatMessageForCount } from './chat.js';
 import type { AllowedSpecial, EncodingName } from './encodings.js';
 
@@ -149,9 +149,7 @@ export function runInPool(job: TokenizeJob): Promise<TokenizeResult> {
   if (!idle && queue.length > 0 && queuedChars + chars > QUEUE_MAX_CHARS) {
     const seconds = Math.max(1, Math.ceil((queuedChars + chars) / (CHARS_PER_SECOND * POOL_SIZE)));
     return Promise.reject(
-      new ApiError(503, 'service_unavailable', 'The tokenizer is busy with large inputs; retry later.', null, 'tokenizer_busy', {
-        'retry-after': String(seconds),
-      }),
+      serviceUnavailable('The tokenizer is busy with large inputs; retry later.', 'tokenizer_busy', seconds),
     );
   }
   return new Promise((resolve, reject) => {
