@@ -149,7 +149,8 @@ describe('circuit breaker', () => {
     const env = {
       UPSTREAM_BREAKER_FAILURES: '3',
       UPSTREAM_BREAKER_WINDOW_MS: '60000',
-      UPSTREAM_BREAKER_COOLDOWN_MS: '1500',
+      // Long enough that the six calls below finish inside it on a loaded 2-core machine.
+      UPSTREAM_BREAKER_COOLDOWN_MS: '8000',
     };
     const { url } = await appWith(
       [
@@ -166,7 +167,7 @@ describe('circuit breaker', () => {
     for (let i = 0; i < 3; i++)
       assert.equal((await postJson(`${url}/v1/chat/completions`, chat)).headers.get('x-backend'), 'b');
     assert.equal((await requests(a)).length, 3);
-    await sleep(1600);
+    await sleep(8100);
     assert.equal((await stateOf(url, 'a'))?.state, 'half-open');
     // a has recovered (its faults are used up): the trial succeeds and closes the circuit.
     assert.equal((await postJson(`${url}/v1/chat/completions`, chat)).headers.get('x-backend'), 'a');
@@ -179,7 +180,7 @@ describe('circuit breaker', () => {
     const env = {
       UPSTREAM_BREAKER_FAILURES: '2',
       UPSTREAM_BREAKER_WINDOW_MS: '60000',
-      UPSTREAM_BREAKER_COOLDOWN_MS: '1500',
+      UPSTREAM_BREAKER_COOLDOWN_MS: '5000',
     };
     const { url } = await appWith(
       [
@@ -200,7 +201,7 @@ describe('circuit breaker', () => {
     await postJson(`${url}/v1/chat/completions`, chat);
     await postJson(`${url}/v1/chat/completions`, chat);
     assert.equal((await stateOf(url, 'a'))?.state, 'open');
-    await sleep(1600);
+    await sleep(5100);
     assert.equal(
       (await postJson(`${url}/v1/chat/completions`, chat)).headers.get('x-backend'),
       'b',
