@@ -36,14 +36,17 @@ function startChild(args: string[], env: Record<string, string>): Promise<{ url:
 const simulator = async () =>
   startChild(['--import', 'tsx', 'dev/simulator/main.ts'], { SIMULATOR_PORT: String(await freePort()) });
 const [simA, simB] = await Promise.all([simulator(), simulator()]);
-const proxy = async (failEvery: number) =>
+const proxy = async (failEvery: number, retryAfterMs = 1) =>
   startChild(['bench/flaky-proxy.mjs'], {
     UPSTREAM: simA.url,
     PORT: String(await freePort()),
     FAIL_EVERY: String(failEvery),
-    RETRY_AFTER_MS: '1',
+    RETRY_AFTER_MS: String(retryAfterMs),
   });
-const [healthyA, flakyA] = await Promise.all([proxy(0), proxy(2)]);
+// Worst case: `retry-after-ms: 1`, so A is asked again at once and half the calls pay a failover. Azure-like:
+// `retry-after-ms: 1000`, so A cools for a second after each 429 (and answers half of what it is then asked).
+const [healthyA, flakyA, coolingA] = await Promise.all([proxy(0), proxy(2), proxy(2, 1000)]);
+const SETUPS = ['A healthy', 'A 429 on half, retry-after 1 ms', 'A 429 on half, retry-after 1 s'] as const;
 
 const appFor = (a: string, name: string) =>
   startApp(
@@ -58,8 +61,9 @@ const appFor = (a: string, name: string) =>
     name,
   );
 const apps: Record<string, AppProcess> = {
-  'A healthy': await appFor(healthyA.url, 'bench-backends-healthy'),
-  'A 429 on half': await appFor(flakyA.url, 'bench-backends-flaky'),
+  [SETUPS[0]]: await appFor(healthyA.url, 'bench-backends-healthy'),
+  [SETUPS[1]]: await appFor(flakyA.url, 'bench-backends-flaky'),
+  [SETUPS[2]]: await appFor(coolingA.url, 'bench-backends-cooling'),
 };
 
 const body = JSON.stringify({ messages: [{ role: 'user', content: 'Knock knock.' }], temperature: 0 });
@@ -132,7 +136,7 @@ type Run = Awaited<ReturnType<typeof load>>;
 const results: Record<string, Record<string, Run[]>> = {};
 for (const connections of [1, CONNECTIONS]) {
   const key = `${connections} connection${connections > 1 ? 's' : ''}`;
-  results[key] = { 'A healthy': [], 'A 429 on half': [] };
+  results[key] = Object.fromEntries(SETUPS.map((name) => [name, []]));
   for (const name of Object.keys(apps)) await load(name, 1, connections); // warm-up
   for (let run = 0; run < RUNS; run++)
     for (const name of Object.keys(apps)) results[key]![name]!.push(await load(name, SECONDS, connections));
@@ -143,7 +147,7 @@ console.log(
 );
 console.log('| connections | setup | run | requests | success | p50 ms | p99 ms | app CPU ms/request | answered by |');
 console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
-const summary: Record<string, { addedP50: number; addedCpu: number; success: number }> = {};
+const summary: Record<string, Record<string, { addedP50: number; addedCpu: number; success: number }>> = {};
 for (const [key, byName] of Object.entries(results)) {
   for (const [name, runs] of Object.entries(byName)) {
     runs.forEach((r, i) => {
@@ -155,16 +159,22 @@ for (const [key, byName] of Object.entries(results)) {
       );
     });
   }
-  const healthy = byName['A healthy']!;
-  const flaky = byName['A 429 on half']!;
-  summary[key] = {
-    addedP50: median(flaky.map((r) => r.p50)) - median(healthy.map((r) => r.p50)),
-    addedCpu: median(flaky.map((r) => r.cpuPerRequest)) - median(healthy.map((r) => r.cpuPerRequest)),
-    success: Math.min(...flaky.map((r) => r.success)),
-  };
-  console.log(
-    `\n${key}: success with A throttling ${(summary[key]!.success * 100).toFixed(2)}% (lowest run); added p50 ${summary[key]!.addedP50.toFixed(2)} ms; added app CPU ${summary[key]!.addedCpu.toFixed(3)} ms/request (medians)\n`,
-  );
+  const healthy = byName[SETUPS[0]]!;
+  summary[key] = {};
+  for (const name of SETUPS.slice(1)) {
+    const flaky = byName[name]!;
+    const s = {
+      addedP50: median(flaky.map((r) => r.p50)) - median(healthy.map((r) => r.p50)),
+      addedCpu: median(flaky.map((r) => r.cpuPerRequest)) - median(healthy.map((r) => r.cpuPerRequest)),
+      success: Math.min(...flaky.map((r) => r.success)),
+    };
+    summary[key]![name] = s;
+    console.log(
+      `\n${key}, ${name}: success ${(s.success * 100).toFixed(2)}% (lowest run); ` +
+        `added p50 ${s.addedP50.toFixed(2)} ms; added app CPU ${s.addedCpu.toFixed(3)} ms/request (medians)`,
+    );
+  }
+  console.log('');
 }
 
 // The router alone: one decision (pick + outcome) with three backends over two priorities, healthy, and with
@@ -196,4 +206,4 @@ mkdirSync(`${root}bench/results`, { recursive: true });
 writeFileSync(`${root}bench/results/backends.json`, JSON.stringify({ results, summary, routing }, null, 2));
 agent.destroy();
 await Promise.all(Object.values(apps).map((app) => app.stop()));
-for (const child of [simA, simB, healthyA, flakyA]) child.child.kill();
+for (const child of [simA, simB, healthyA, flakyA, coolingA]) child.child.kill();

@@ -149,8 +149,7 @@ describe('circuit breaker', () => {
     const env = {
       UPSTREAM_BREAKER_FAILURES: '3',
       UPSTREAM_BREAKER_WINDOW_MS: '60000',
-      // Long enough that the six calls below finish inside it on a loaded 2-core machine.
-      UPSTREAM_BREAKER_COOLDOWN_MS: '8000',
+      UPSTREAM_BREAKER_COOLDOWN_MS: '5000',
     };
     const { url } = await appWith(
       [
@@ -167,7 +166,7 @@ describe('circuit breaker', () => {
     for (let i = 0; i < 3; i++)
       assert.equal((await postJson(`${url}/v1/chat/completions`, chat)).headers.get('x-backend'), 'b');
     assert.equal((await requests(a)).length, 3);
-    await sleep(8100);
+    await sleep(5100);
     assert.equal((await stateOf(url, 'a'))?.state, 'half-open');
     // a has recovered (its faults are used up): the trial succeeds and closes the circuit.
     assert.equal((await postJson(`${url}/v1/chat/completions`, chat)).headers.get('x-backend'), 'a');
@@ -208,6 +207,33 @@ describe('circuit breaker', () => {
       'the trial failed over to b',
     );
     assert.equal((await stateOf(url, 'a'))?.state, 'open');
+  });
+});
+
+describe('a backend set up wrong', () => {
+  it('one that refuses our credentials (401) is skipped for the call, counted, and never opened', async () => {
+    const locked = await startSimulator({ apiKeys: ['a-key-this-app-does-not-have'] });
+    try {
+      const env = { UPSTREAM_BREAKER_FAILURES: '2' };
+      const { url } = await appWith(
+        [
+          { sim: locked, name: 'locked', priority: 1 },
+          { sim: b, name: 'b', priority: 2 },
+        ],
+        env,
+      );
+      for (let i = 0; i < 3; i++) {
+        const res = await postJson(`${url}/v1/chat/completions`, chat);
+        assert.equal(res.status, 200, res.text);
+        assert.equal(res.headers.get('x-backend'), 'b');
+      }
+      const state = await stateOf(url, 'locked');
+      assert.equal(state?.state, 'healthy', 'a 401 says nothing of its health: no circuit opens');
+      assert.equal(state?.recent.rejected, 3);
+      assert.equal((await requests(locked)).length, 3);
+    } finally {
+      await locked.close();
+    }
   });
 });
 

@@ -118,7 +118,11 @@ export function createUpstreamClient(
           last?.kind === 'timeout' ||
           waits >= settings.UPSTREAM_MAX_RETRIES ||
           now + wait >= deadline;
-        if (giveUp) throw exhausted(last, wait, now);
+        if (giveUp) {
+          const error = exhausted(last, wait, now);
+          debug?.(`${capability} ${options.deployment}: no backend can take the call (${error.kind})`);
+          throw error;
+        }
         debug?.(`${capability} ${options.deployment}: no backend free, waiting ${Math.round(wait)} ms`);
         await sleep(wait, options.signal);
         if (options.signal?.aborted) throw upstreamUnreachable();
