@@ -45,19 +45,29 @@ ${loaders}
 };
 /** The handlers as registered (the cold-start benchmark calls them as the Functions worker would). */
 export const handlers = new Map<string, HttpHandler>();
+// One tokenizer worker starts in the background once the first answer is out, so a later large tokenize or prompt
+// does not pay for its start; not before, where it would compete with the cold start's first request for the cores.
+let warming = false;
+const warmAfterFirstAnswer = () => {
+  if (warming) return;
+  warming = true;
+  setTimeout(() => void import('../src/tokens/worker.js').then((m) => m.warmPool()), 100).unref();
+};
 const lazy = (name: string, file: string, exportName: string): HttpHandler => {
   let fn: Promise<ApiFunction> | undefined;
   return async (request, context) => {
     fn ??= modules[file]!().then((m) => (m[exportName] as ApiFunction[]).find((f) => f.name === name)!);
-    return (await fn).handler(request, context);
+    try {
+      return await (await fn).handler(request, context);
+    } finally {
+      warmAfterFirstAnswer();
+    }
   };
 };
 for (const [name, route, methods, authLevel, file, exportName] of routes) {
   handlers.set(name, lazy(name, file, exportName));
   app.http(name, { route, methods, authLevel, handler: handlers.get(name)! });
 }
-// One tokenizer worker starts in the background, so the first large tokenize or prompt does not pay for its start.
-setImmediate(() => void import('../src/tokens/worker.js').then((m) => m.warmPool()));
 `,
 );
 
