@@ -35,9 +35,9 @@ const kinds: Kind[] = [
   { name: 'conversation turn', requests: [{ path: 'v1/conversations', body: {} }, { path: 'v1/conversations/{id}/messages', body: { content: 'Knock knock.' } }] },
 ];
 
-async function coldStart(script: string, kind: Kind) {
+async function coldStart(script: string, kind: Kind, extraEnv: Record<string, string> = {}) {
   const spawnedAt = performance.now();
-  const child = spawn(process.execPath, ['--enable-source-maps', script], { cwd: root, env, stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = spawn(process.execPath, ['--enable-source-maps', script], { cwd: root, env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'ignore'] });
   let out = '';
   const line = (prefix: string) =>
     new Promise<string>((resolve) => {
@@ -89,6 +89,12 @@ for (const kind of kinds) {
   const runs = [];
   for (let i = 0; i < RUNS; i++) runs.push(await coldStart('bench/coldstart-child.mjs', kind));
   rows[kind.name] = summarize(runs);
+}
+// The entry starts one tokenizer worker in the background; without it, for what it costs a cold start.
+{
+  const runs = [];
+  for (let i = 0; i < RUNS; i++) runs.push(await coldStart('bench/coldstart-child.mjs', kinds[0]!, { TOKENIZER_WARM: 'false' }));
+  rows['tokenize, no background worker (TOKENIZER_WARM=false)'] = summarize(runs);
 }
 
 console.log('\n| first request | entry load ms | listening at ms | first request handled in ms | answer ready, ms after process start | seen by parent from spawn, ms | RSS MB | heap MB |');

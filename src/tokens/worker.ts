@@ -93,8 +93,6 @@ function spawn(): PoolWorker {
     ? new Worker(`import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(file.href)}); });`, { eval: true })
     : new Worker(file, { execArgv: process.execArgv.filter((arg) => !arg.startsWith('--input-type')) }); // only valid for the main script
   const slot: PoolWorker = { worker, busy: null };
-  // Referenced only while a job is out: an idle worker must not keep the process (or a test) alive.
-  worker.unref();
   worker.on('message', ({ id, result, error }: { id: number; result?: TokenizeResult; error?: string }) => {
     const done = slot.busy;
     if (done?.id !== id) return; // a warm-up's answer (id 0)
@@ -111,6 +109,9 @@ function spawn(): PoolWorker {
     workers.splice(workers.indexOf(slot), 1);
     dispatch();
   });
+  // Referenced only while a job is out: an idle worker must not keep the process (or a test) alive. (After the
+  // listeners: adding a 'message' listener references the worker again.)
+  worker.unref();
   workers.push(slot);
   return slot;
 }
@@ -163,8 +164,10 @@ export function runInPool(job: TokenizeJob): Promise<TokenizeResult> {
  * Starts `count` workers (beyond those running) and has each load `encoding` and run its code once, so that the
  * first large request costs what a later one does (a worker's start, ~0.1-0.3 s, is otherwise paid by it).
  * Called once the app has started; idle workers are unreferenced, so warming never keeps a process alive.
+ * TOKENIZER_WARM=false turns it off.
  */
 export function warmPool(count = 1, encoding: EncodingName = 'cl100k_base'): void {
+  if (process.env.TOKENIZER_WARM === 'false') return; // e.g. to compare cold starts without it
   for (let i = 0; i < count && workers.length < POOL_SIZE; i++) {
     const slot = spawn();
     slot.worker.postMessage({ id: 0, job: { op: 'warm', encoding } satisfies TokenizeJob });
