@@ -236,6 +236,25 @@ describe('quota without max_tokens (issue 14 item 3)', () => {
     await burst('q-turn', () => call(base, 'POST', `/v1/conversations/${ids[next++]}/messages`, 'q-turn', { content: 'Please count to 2000.' }));
   });
 
+  it('the answer cap never asks for more than the context window leaves (gpt-4: 8,192 tokens)', async () => {
+    // A 9,000-token minute and a ~5,000-token prompt: the budget caps the answer at ~4,000 tokens, but gpt-4 has
+    // room for only ~3,190 after the prompt. Sent as max_tokens that cap made the model refuse (400
+    // context_length_exceeded: Azure's rule that prompt + max_tokens fit the window, which the simulator applies)
+    // a call it answers without quotas, where no max_tokens is sent.
+    const roomy = await app(
+      { QUOTA_TOKENS_PER_MINUTE: '9000', AZURE_OPENAI_CHAT_DEPLOYMENTS: 'gpt-4o-mini,gpt-4', CONVERSATIONS_TABLE_NAME: 'quotas9k' },
+      'quota9k',
+    );
+    await awayFromMinuteEnd();
+    const long = { model: 'gpt-4', messages: [{ role: 'user', content: 'hello '.repeat(5000) }] };
+    const answer = await call(roomy, 'POST', '/v1/chat/completions', 'q-window', long);
+    assert.equal(answer.status, 200, answer.text);
+    const sent = (await simRequests(simulator)).at(-1)!.body as any;
+    const cap = sent.max_tokens as number | undefined;
+    assert.ok(cap === undefined || answer.json.usage.prompt_tokens + cap <= 8192, `prompt + cap ${cap} fit the window`);
+    assert.ok((await usage(roomy, 'q-window')).minute.used <= 9000);
+  });
+
   it('with max_tokens given, a call that does not fit is refused whole (429), not shortened', async () => {
     await awayFromMinuteEnd();
     const first = await call(base, 'POST', '/v1/chat/completions', 'q-max', { ...longQuestion, max_tokens: 3000 });
@@ -295,13 +314,17 @@ async function cloneConversation(tableName: string, sampleId: string, copies: nu
 describe('conversation lists (issue 14 item 4)', () => {
   const USER = 'hoarder';
   let base: string;
-  let all: string[];
+
+  /** A user with the conversation created through the API plus `copies` more. */
+  async function userWith(user: string, copies: number): Promise<string[]> {
+    const sample = await call(base, 'POST', '/v1/conversations', user, { title: 'one of many' });
+    assert.equal(sample.status, 201, sample.text);
+    return [sample.json.id, ...(await cloneConversation('lists', sample.json.id, copies))];
+  }
 
   before(async () => {
     base = await app({ CONVERSATIONS_TABLE_NAME: 'lists' }, 'lists');
-    const sample = await call(base, 'POST', '/v1/conversations', USER, { title: 'one of many' });
-    assert.equal(sample.status, 201, sample.text);
-    all = [sample.json.id, ...(await cloneConversation('lists', sample.json.id, 2000))];
+    await userWith(USER, 2000);
   });
 
   /** The store requests one API call made (the app is otherwise idle). */
@@ -321,16 +344,17 @@ describe('conversation lists (issue 14 item 4)', () => {
   });
 
   it('a page costs at most its limit in reads, and `after` pages through all without duplicates or gaps', async () => {
+    const all = await userWith('pager', 249);
     const seen: string[] = [];
     let cursor: string | undefined;
     let lastCreated = Infinity;
-    for (let page = 0; page < 50; page++) {
-      const path = `/v1/conversations?limit=100${cursor ? `&after=${cursor}` : ''}`;
-      const { answer, storeRequests } = await costOf(() => call(base, 'GET', path, USER));
+    for (let page = 0; page < 20; page++) {
+      const path = `/v1/conversations?limit=40${cursor ? `&after=${cursor}` : ''}`;
+      const { answer, storeRequests } = await costOf(() => call(base, 'GET', path, 'pager'));
       assert.equal(answer.status, 200, answer.text);
-      assert.ok(answer.json.data.length <= 100);
-      // A range query (maybe two pages of it), ≤ 100 metadata reads, and the read of the `after` conversation.
-      assert.ok(storeRequests <= 100 + 4, `${storeRequests} store requests for a page of 100`);
+      assert.ok(answer.json.data.length <= 40);
+      // A range query (maybe two pages of it), ≤ 40 metadata reads, and the read of the `after` conversation.
+      assert.ok(storeRequests <= 40 + 4, `${storeRequests} store requests for a page of 40`);
       for (const c of answer.json.data) {
         assert.ok(c.created_at <= lastCreated, 'newest first');
         lastCreated = c.created_at;
