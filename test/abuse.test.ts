@@ -450,6 +450,39 @@ describe('DELETE racing turns (issue 14 item 5) and a store outage (item 10)', (
     assert.deepEqual(listed.json.data, [], 'no deleted conversation is listed');
   });
 
+  it('a DELETE cut short by a store error can be retried to the end, leaving nothing behind', async () => {
+    const bystander = await call(base, 'POST', '/v1/conversations', USER, { title: 'stays' });
+    assert.equal(bystander.status, 201, bystander.text);
+    const created = await call(base, 'POST', '/v1/conversations', USER, { title: 'half deleted' });
+    assert.equal(created.status, 201, created.text);
+    const id = created.json.id as string;
+    assert.equal((await call(base, 'POST', `/v1/conversations/${id}/messages`, USER, { content: 'Knock knock.' })).status, 200);
+    // The store is busy when the delete removes the message rows (after it marked the conversation deleted).
+    proxy.failNext((r) => r.method === 'POST' && r.path.includes('$batch'), 3);
+    const first = await call(base, 'DELETE', `/v1/conversations/${id}`, USER);
+    proxy.failNext(() => false, 0);
+    assert.equal(first.status, 503, first.text);
+    // The caller retries, as a 503 invites. Before this was fixed the retry answered 404 (the conversation was
+    // already marked deleted) and its rows stayed in the store for good, counted against the user's cap.
+    const retried = await until('a retried DELETE got past the store fail-fast', async () => {
+      const again = await call(base, 'DELETE', `/v1/conversations/${id}`, USER);
+      return again.status === 503 ? undefined : again;
+    });
+    assert.equal(retried.status, 204, retried.text);
+    const left: unknown[] = [];
+    for await (const row of table('races').listEntities({ queryOptions: { filter: `PartitionKey eq 'c_${id}'` } })) left.push(row);
+    assert.deepEqual(left, [], 'no row of the conversation is left');
+    assert.equal((await call(base, 'GET', `/v1/conversations/${id}`, USER)).status, 404);
+    assert.equal((await call(base, 'DELETE', `/v1/conversations/${id}`, USER)).status, 404, 'a third DELETE finds nothing');
+    // The user's conversation count (what the cap is checked against) moved once: only the bystander is counted.
+    const counts: { conversations: number }[] = [];
+    for await (const row of table('races').listEntities<{ conversations: number }>({ queryOptions: { filter: `RowKey eq 'count'` } })) {
+      counts.push(row);
+    }
+    assert.deepEqual(counts.map((c) => Number(c.conversations)), [1]);
+    assert.equal((await call(base, 'DELETE', `/v1/conversations/${bystander.json.id}`, USER)).status, 204);
+  });
+
   it('health reports the store down, conversation routes fail fast without reaching it, and recover', async () => {
     const created = await call(base, 'POST', '/v1/conversations', USER, { title: 'outlives the outage' });
     assert.equal(created.status, 201, created.text);

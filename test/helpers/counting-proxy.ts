@@ -17,15 +17,26 @@ export interface CountingProxy {
   requests: StoreRequest[];
   /** Sends what follows to another port (e.g. Azurite restarted elsewhere). */
   retarget(port: number): void;
+  /** Answers the next `times` requests that match with 503 ServerBusy (Table Storage's throttling answer). */
+  failNext(match: (request: StoreRequest) => boolean, times: number): void;
   close(): Promise<void>;
 }
 
 export async function startCountingProxy(targetPort: number): Promise<CountingProxy> {
   let target = targetPort;
   const requests: StoreRequest[] = [];
+  let failing: { match: (request: StoreRequest) => boolean; times: number } | undefined;
   const agent = new Agent({ keepAlive: true });
   const server = createServer((req, res) => {
-    requests.push({ method: req.method ?? '', path: decodeURIComponent(req.url ?? '') });
+    const seen = { method: req.method ?? '', path: decodeURIComponent(req.url ?? '') };
+    requests.push(seen);
+    if (failing && failing.times > 0 && failing.match(seen)) {
+      failing.times--;
+      req.resume();
+      const body = JSON.stringify({ 'odata.error': { code: 'ServerBusy', message: { lang: 'en-US', value: 'busy' } } });
+      res.writeHead(503, { 'content-type': 'application/json;odata=minimalmetadata' }).end(body);
+      return;
+    }
     const upstream = request(
       { host: '127.0.0.1', port: target, method: req.method, path: req.url, headers: req.headers, agent },
       (answer) => {
@@ -42,6 +53,7 @@ export async function startCountingProxy(targetPort: number): Promise<CountingPr
     port,
     requests,
     retarget: (next) => void (target = next),
+    failNext: (match, times) => void (failing = { match, times }),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
