@@ -86,7 +86,18 @@ async function awayFromMinuteEnd(marginMs = 12_000) {
 const simRequests = async (sim: Simulator): Promise<RequestLogEntry[]> =>
   ((await (await fetch(`${sim.url}/_sim/requests`)).json()) as { data: RequestLogEntry[] }).data;
 
-const table = (name: string) => TableClient.fromConnectionString(azurite.connectionString, name, { allowInsecureConnection: true });
+const table = (name: string) =>
+  TableClient.fromConnectionString(azurite.connectionString, name, { allowInsecureConnection: true });
+
+/** The rows of a table that match an OData filter, read straight from Azurite (not through the proxy). */
+async function rowsOf<T extends object = Record<string, unknown>>(tableName: string, filter: string): Promise<T[]> {
+  const rows: T[] = [];
+  for await (const row of table(tableName).listEntities<T>({ queryOptions: { filter } })) rows.push(row);
+  return rows;
+}
+
+const turn = (base: string, user: string, id: string, content: string) =>
+  call(base, 'POST', `/v1/conversations/${id}/messages`, user, { content });
 
 before(async () => {
   storeDir = mkdtempSync(`${tmpdir()}/abuse-azurite-`);
@@ -111,7 +122,8 @@ describe('abandoned streams (issue 14 item 2)', () => {
   before(async () => {
     // ~1,000 chunks 10 ms apart: a client that leaves after 1,500 characters leaves well before the end.
     slowSimulator = await startSimulator({ tokenDelayMs: 10 });
-    base = await app({ QUOTA_TOKENS_PER_MINUTE: '10000000', CONVERSATIONS_TABLE_NAME: 'streams' }, 'streams', slowSimulator);
+    const env = { QUOTA_TOKENS_PER_MINUTE: '10000000', CONVERSATIONS_TABLE_NAME: 'streams' };
+    base = await app(env, 'streams', slowSimulator);
   });
   after(async () => slowSimulator?.close());
 
@@ -210,7 +222,8 @@ describe('quota without max_tokens (issue 14 item 3)', () => {
     assert.equal(sent.length, ok.length);
     for (const body of sent) {
       const cap = body.max_tokens ?? body.max_completion_tokens;
-      assert.ok(Number.isInteger(cap) && cap >= 1 && cap * (body.n ?? 1) < LIMIT, `answer cap ${cap} × n ${body.n ?? 1}`);
+      const n = body.n ?? 1;
+      assert.ok(Number.isInteger(cap) && cap >= 1 && cap * n < LIMIT, `answer cap ${cap} × n ${n}`);
     }
     return ok;
   }
@@ -233,7 +246,7 @@ describe('quota without max_tokens (issue 14 item 3)', () => {
       ids.push(created.json.id);
     }
     let next = 0;
-    await burst('q-turn', () => call(base, 'POST', `/v1/conversations/${ids[next++]}/messages`, 'q-turn', { content: 'Please count to 2000.' }));
+    await burst('q-turn', () => turn(base, 'q-turn', ids[next++]!, 'Please count to 2000.'));
   });
 
   it('the answer cap never asks for more than the context window leaves (gpt-4: 8,192 tokens)', async () => {
@@ -242,7 +255,11 @@ describe('quota without max_tokens (issue 14 item 3)', () => {
     // context_length_exceeded: Azure's rule that prompt + max_tokens fit the window, which the simulator applies)
     // a call it answers without quotas, where no max_tokens is sent.
     const roomy = await app(
-      { QUOTA_TOKENS_PER_MINUTE: '9000', AZURE_OPENAI_CHAT_DEPLOYMENTS: 'gpt-4o-mini,gpt-4', CONVERSATIONS_TABLE_NAME: 'quotas9k' },
+      {
+        QUOTA_TOKENS_PER_MINUTE: '9000',
+        AZURE_OPENAI_CHAT_DEPLOYMENTS: 'gpt-4o-mini,gpt-4',
+        CONVERSATIONS_TABLE_NAME: 'quotas9k',
+      },
       'quota9k',
     );
     await awayFromMinuteEnd();
@@ -281,7 +298,8 @@ async function cloneConversation(tableName: string, sampleId: string, copies: nu
   const byPartition = new Map<string, Record<string, unknown>[]>();
   for (const id of ids) {
     for (const { etag: _e, timestamp: _t, ...row } of rows) {
-      const copy = { ...row, partitionKey: row.partitionKey!.replace(sampleId, id), rowKey: row.rowKey!.replace(sampleId, id) };
+      const keys = { partitionKey: row.partitionKey!.replace(sampleId, id), rowKey: row.rowKey!.replace(sampleId, id) };
+      const copy = { ...row, ...keys };
       delete (copy as Record<string, unknown>)['odata.metadata'];
       const group = byPartition.get(copy.partitionKey) ?? [];
       group.push(copy);
@@ -306,7 +324,8 @@ async function cloneConversation(tableName: string, sampleId: string, copies: nu
   const indexPartition = rows.find((r) => r.rowKey!.includes(sampleId))!.partitionKey!;
   const count = await client.getEntity<{ conversations: number }>(indexPartition, 'count').catch(() => undefined);
   if (count) {
-    await client.updateEntity({ partitionKey: indexPartition, rowKey: 'count', conversations: Number(count.conversations) + copies }, 'Merge');
+    const conversations = Number(count.conversations) + copies;
+    await client.updateEntity({ partitionKey: indexPartition, rowKey: 'count', conversations }, 'Merge');
   }
   return ids;
 }
@@ -378,7 +397,8 @@ describe('conversation lists (issue 14 item 4)', () => {
 
   it('CONVERSATIONS_PER_USER holds under parallel creates, and a delete makes room again', async () => {
     const capped = await app({ CONVERSATIONS_TABLE_NAME: 'caps', CONVERSATIONS_PER_USER: '3' }, 'caps');
-    const tries = await Promise.all(Array.from({ length: 8 }, () => call(capped, 'POST', '/v1/conversations', 'capped', {})));
+    const create = () => call(capped, 'POST', '/v1/conversations', 'capped', {});
+    const tries = await Promise.all(Array.from({ length: 8 }, create));
     const created = tries.filter((t) => t.status === 201);
     assert.equal(created.length, 3, tries.map((t) => t.status).join(','));
     for (const t of tries.filter((x) => x.status !== 201)) {
@@ -394,7 +414,11 @@ describe('conversation lists (issue 14 item 4)', () => {
 });
 
 /** Reads an SSE turn to its end: whether it finished ([DONE]) or the error event's code. */
-async function streamedTurn(base: string, user: string, id: string): Promise<{ status: number; done: boolean; error?: string }> {
+async function streamedTurn(
+  base: string,
+  user: string,
+  id: string,
+): Promise<{ status: number; done: boolean; error?: string }> {
   const response = await fetch(`${base}/v1/conversations/${id}/messages`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-ms-client-principal-id': user },
@@ -403,7 +427,8 @@ async function streamedTurn(base: string, user: string, id: string): Promise<{ s
   const text = await response.text();
   if (response.status !== 200) return { status: response.status, done: false, error: JSON.parse(text).error?.code };
   const errorData = /event: error\ndata: (.*)/.exec(text)?.[1];
-  return { status: 200, done: text.includes('data: [DONE]'), error: errorData ? JSON.parse(errorData).error?.code : undefined };
+  const error = errorData ? (JSON.parse(errorData).error?.code as string) : undefined;
+  return { status: 200, done: text.includes('data: [DONE]'), error };
 }
 
 describe('DELETE racing turns (issue 14 item 5) and a store outage (item 10)', () => {
@@ -419,10 +444,10 @@ describe('DELETE racing turns (issue 14 item 5) and a store outage (item 10)', (
     const created = await call(base, 'POST', '/v1/conversations', USER, { title: `race ${attempt}` });
     assert.equal(created.status, 201, created.text);
     const id = created.json.id as string;
-    assert.equal((await call(base, 'POST', `/v1/conversations/${id}/messages`, USER, { content: 'Knock knock.' })).status, 200);
+    assert.equal((await turn(base, USER, id, 'Knock knock.')).status, 200);
     // Turns and the delete start a few milliseconds apart, so the delete lands at every stage of a turn.
     const turns = Array.from({ length: 3 }, (_, i) =>
-      sleep(i * 4).then(() => call(base, 'POST', `/v1/conversations/${id}/messages`, USER, { content: 'Hello there.' })),
+      sleep(i * 4).then(() => turn(base, USER, id, 'Hello there.')),
     );
     const streamed = sleep(2).then(() => streamedTurn(base, USER, id));
     const deleted = sleep((attempt * 7) % 30).then(() => call(base, 'DELETE', `/v1/conversations/${id}`, USER));
@@ -430,19 +455,21 @@ describe('DELETE racing turns (issue 14 item 5) and a store outage (item 10)', (
     return { id, del, stream, plain };
   }
 
-  it('after a 204 nothing of the conversation is left, and a turn that lost answers 404 or 409, never 503', async () => {
+  it('after a 204 nothing of the conversation is left; a turn that lost answers 404 or 409, never 503', async () => {
     const results = [];
-    for (let round = 0; round < 5; round++) results.push(...(await Promise.all([0, 1, 2, 3].map((i) => race(round * 4 + i)))));
-    const rows = table('races');
+    for (let round = 0; round < 5; round++) {
+      results.push(...(await Promise.all([0, 1, 2, 3].map((i) => race(round * 4 + i)))));
+    }
     for (const { id, del, stream, plain } of results) {
       assert.equal(del.status, 204, del.text);
       for (const turn of plain) assert.ok([200, 404, 409].includes(turn.status), `turn: ${turn.status} ${turn.text}`);
       assert.ok([200, 404].includes(stream.status), `streamed turn: ${stream.status}`);
-      if (stream.error !== undefined) assert.ok(['conversation_not_found', 'conversation_busy'].includes(stream.error), stream.error);
+      if (stream.error !== undefined) {
+        assert.ok(['conversation_not_found', 'conversation_busy'].includes(stream.error), stream.error);
+      }
       assert.equal((await call(base, 'GET', `/v1/conversations/${id}/messages`, USER)).status, 404);
       assert.equal((await call(base, 'GET', `/v1/conversations/${id}`, USER)).status, 404);
-      const left: unknown[] = [];
-      for await (const row of rows.listEntities({ queryOptions: { filter: `PartitionKey eq 'c_${id}'` } })) left.push(row);
+      const left = await rowsOf('races', `PartitionKey eq 'c_${id}'`);
       // Before the fix: a turn stored between the delete's listing and its last batch survived (2 of 3 attempts).
       assert.deepEqual(left, [], `rows of deleted ${id} remain`);
     }
@@ -456,7 +483,7 @@ describe('DELETE racing turns (issue 14 item 5) and a store outage (item 10)', (
     const created = await call(base, 'POST', '/v1/conversations', USER, { title: 'half deleted' });
     assert.equal(created.status, 201, created.text);
     const id = created.json.id as string;
-    assert.equal((await call(base, 'POST', `/v1/conversations/${id}/messages`, USER, { content: 'Knock knock.' })).status, 200);
+    assert.equal((await turn(base, USER, id, 'Knock knock.')).status, 200);
     // The store is busy when the delete removes the message rows (after it marked the conversation deleted).
     proxy.failNext((r) => r.method === 'POST' && r.path.includes('$batch'), 3);
     const first = await call(base, 'DELETE', `/v1/conversations/${id}`, USER);
@@ -469,16 +496,13 @@ describe('DELETE racing turns (issue 14 item 5) and a store outage (item 10)', (
       return again.status === 503 ? undefined : again;
     });
     assert.equal(retried.status, 204, retried.text);
-    const left: unknown[] = [];
-    for await (const row of table('races').listEntities({ queryOptions: { filter: `PartitionKey eq 'c_${id}'` } })) left.push(row);
+    const left = await rowsOf('races', `PartitionKey eq 'c_${id}'`);
     assert.deepEqual(left, [], 'no row of the conversation is left');
     assert.equal((await call(base, 'GET', `/v1/conversations/${id}`, USER)).status, 404);
-    assert.equal((await call(base, 'DELETE', `/v1/conversations/${id}`, USER)).status, 404, 'a third DELETE finds nothing');
+    const third = await call(base, 'DELETE', `/v1/conversations/${id}`, USER);
+    assert.equal(third.status, 404, 'a third DELETE finds nothing');
     // The user's conversation count (what the cap is checked against) moved once: only the bystander is counted.
-    const counts: { conversations: number }[] = [];
-    for await (const row of table('races').listEntities<{ conversations: number }>({ queryOptions: { filter: `RowKey eq 'count'` } })) {
-      counts.push(row);
-    }
+    const counts = await rowsOf<{ conversations: number }>('races', `RowKey eq 'count'`);
     assert.deepEqual(counts.map((c) => Number(c.conversations)), [1]);
     assert.equal((await call(base, 'DELETE', `/v1/conversations/${bystander.json.id}`, USER)).status, 204);
   });

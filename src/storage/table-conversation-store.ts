@@ -330,7 +330,8 @@ export class TableConversationStore implements ConversationStore {
     const table = await tableClient(this.tableName);
     try {
       this.onOperation();
-      await table.submitTransaction(rowKeys.map((rk): TransactionAction => ['delete', { partitionKey: pk, rowKey: rk }]));
+      const actions = rowKeys.map((rk): TransactionAction => ['delete', { partitionKey: pk, rowKey: rk }]);
+      await table.submitTransaction(actions);
       markStoreUp();
     } catch (error) {
       if (statusOf(error) !== 404) throw storeError(error);
