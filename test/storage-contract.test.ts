@@ -93,7 +93,7 @@ for (const [name, make] of conversationStores) {
         (e: any) => e.status === 409,
       );
       const current = await store.get('carol', id);
-      await store.delete('carol', current);
+      await store.delete('carol', current.id);
       await assert.rejects(
         store.appendTurn(current, { content: 'x', tokens: 1 }, { content: 'y', tokens: 1 }),
         (e: any) => e.status === 404,
@@ -120,9 +120,20 @@ for (const [name, make] of conversationStores) {
       assert.deepEqual(second.data.map((c) => c.id), [ids[0]]);
       assert.equal(second.hasMore, false);
       // Deleting one frees a place under the cap.
-      await store.delete('dave', await store.get('dave', ids[0]!));
+      await store.delete('dave', ids[0]!);
       assert.deepEqual((await store.list('dave', { limit: 10 })).data.map((c) => c.id), [ids[2], ids[1]]);
       await store.create('dave', { model: 'm', systemTokens: 0 });
+    });
+
+    it('deletes moving the count once, however many ask at the same time', async () => {
+      const store = make();
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) ids.push((await store.create('erin', { model: 'm', systemTokens: 0 })).id);
+      const outcomes = await Promise.allSettled([1, 2, 3].map(() => store.delete('erin', ids[0]!)));
+      assert.ok(outcomes.some((o) => o.status === 'fulfilled'));
+      for (const o of outcomes) if (o.status === 'rejected') assert.equal((o.reason as any).status, 404);
+      await store.create('erin', { model: 'm', systemTokens: 0 });
+      await assert.rejects(store.create('erin', { model: 'm', systemTokens: 0 }), (e: any) => e.status === 403);
     });
   });
 }

@@ -87,7 +87,7 @@ export const conversationFunctions = [
       responses: { 204: 'Deleted.' },
     },
     async handle({ params, principal }) {
-      await conversations().delete(principal.id, await conversations().get(principal.id, params.id ?? ''));
+      await conversations().delete(principal.id, params.id ?? '');
       return { status: 204 };
     },
   }),

@@ -7,7 +7,7 @@ import { upstream, type CallTrace, type Capability } from '../upstream/index.js'
 import { reserveTokens, settleTokens, quotasEnabled, type Reservation } from '../quotas/quota.js';
 import type { Usage } from '../schemas/common.js';
 import { getEncoding, type Encoding } from '../tokens/encodings.js';
-import { encodingNameForModel, maxOutputTokensForModel } from '../tokens/models.js';
+import { contextWindowForModel, encodingNameForModel, maxOutputTokensForModel } from '../tokens/models.js';
 import { relayStream, startStream, type SseEvent, type StreamAccounting } from './model-stream.js';
 
 /** An upstream answer relayed as the JSON text it came in (nothing here needed to read it). */
@@ -77,7 +77,10 @@ export interface ModelCall<C extends Chunk> {
 async function reserve<C extends Chunk>(call: ModelCall<C>, context: CallContext): Promise<Reservation | null> {
   if (!quotasEnabled()) return null;
   const prompt = await call.promptTokens();
-  const perChoice = call.answerLimit.value ?? maxOutputTokensForModel(call.deployment);
+  // Unasked, an answer is at most the model's output limit and what its context window leaves after the prompt
+  // (where the window is known): a cap sent past the window would make the model refuse the call (400).
+  const room = contextWindowForModel(call.deployment, Number.POSITIVE_INFINITY) - prompt;
+  const perChoice = call.answerLimit.value ?? Math.max(1, Math.min(maxOutputTokensForModel(call.deployment), room));
   const wanted = prompt + perChoice * call.choices;
   const minimum = call.answerLimit.value === undefined ? prompt + call.choices : wanted;
   const reservation = await reserveTokens(context.caller, wanted, minimum);

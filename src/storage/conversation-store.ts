@@ -48,8 +48,11 @@ export interface ConversationStore {
     user: { content: string; tokens: number },
     assistant: { content: string; tokens: number },
   ): Promise<[StoredMessage, StoredMessage]>;
-  /** Removes the conversation and all its messages; a turn racing it either lands before or gets a 404. */
-  delete(userId: string, meta: ConversationMeta): Promise<void>;
+  /**
+   * Removes the conversation and all its messages (404 if it is not the user's); a turn racing it either lands
+   * before or gets a 404. A delete that failed part way is finished by the next one.
+   */
+  delete(userId: string, id: string): Promise<void>;
 }
 
 export const CONVERSATION_ID = /^conv_[A-Za-z0-9_-]{24}$/;

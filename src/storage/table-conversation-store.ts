@@ -158,10 +158,8 @@ export class TableConversationStore implements ConversationStore {
       } catch (error) {
         const status = statusOf(error);
         if (status === 412 || status === 409) continue; // another create or delete moved the count first
-        if (status === 404 && delta < 0 && index.length > 0) {
-          index = []; // the index row is already gone: still move the count
-          continue;
-        }
+        // The index row is already gone: its removal moved the count then (so a retried delete moves it once).
+        if (status === 404 && delta < 0 && index.length > 0) return;
         throw storeError(error);
       }
     }
@@ -170,19 +168,23 @@ export class TableConversationStore implements ConversationStore {
 
   async get(userId: string, id: string): Promise<ConversationMeta> {
     if (!CONVERSATION_ID.test(id)) throw missing(id);
+    const entity = await this.metaRow(id);
+    if (!entity || entity.deleted === true || String(entity.owner) !== ownerKey(userId)) throw missing(id);
+    return toMeta(id, entity);
+  }
+
+  /** The `meta` row as stored, marked deleted or not; undefined when there is none. */
+  private async metaRow(id: string): Promise<Record<string, unknown> | undefined> {
     const table = await tableClient(this.tableName);
-    let entity: Record<string, unknown>;
     try {
       this.onOperation();
-      entity = await table.getEntity(partition(id), META);
+      const entity = await table.getEntity<Record<string, unknown>>(partition(id), META);
       markStoreUp();
+      return entity;
     } catch (error) {
-      if (statusOf(error) === 404) throw missing(id);
+      if (statusOf(error) === 404) return undefined;
       throw storeError(error);
     }
-    const meta = toMeta(id, entity);
-    if (entity.deleted === true || meta.ownerKey !== ownerKey(userId)) throw missing(id);
-    return meta;
   }
 
   async list(userId: string, page: { limit: number; after?: string }): Promise<ConversationPage> {
@@ -288,21 +290,25 @@ export class TableConversationStore implements ConversationStore {
     return [stored(userSeq, 'user', user), stored(replySeq, 'assistant', assistant)];
   }
 
-  async delete(userId: string, meta: ConversationMeta): Promise<void> {
-    const pk = partition(meta.id);
-    // First mark it deleted under the ETag the caller read: from then on every turn's transaction fails (its
-    // ETag is stale) and reads answer 404. A turn that committed first moved the ETag: read again and retry.
-    let current = meta;
+  async delete(userId: string, id: string): Promise<void> {
+    if (!CONVERSATION_ID.test(id)) throw missing(id);
+    const pk = partition(id);
+    // First mark it deleted under the ETag just read: from then on every turn's transaction fails (its ETag is
+    // stale) and reads answer 404. A turn that committed first moved the ETag: read again and retry. One already
+    // marked is finished rather than refused: a DELETE that failed part way (store error) can be retried.
+    let meta: ConversationMeta;
     for (let attempt = 0; ; attempt++) {
+      const entity = await this.metaRow(id);
+      if (!entity || String(entity.owner) !== ownerKey(userId)) throw missing(id);
+      meta = toMeta(id, entity);
+      if (entity.deleted === true) break;
       try {
-        await tableClient(this.tableName).then((t) => {
-          this.onOperation();
-          return t.updateEntity({ partitionKey: pk, rowKey: META, deleted: true }, 'Merge', { etag: current.etag });
-        });
+        const table = await tableClient(this.tableName);
+        this.onOperation();
+        await table.updateEntity({ partitionKey: pk, rowKey: META, deleted: true }, 'Merge', { etag: meta.etag });
         break;
       } catch (error) {
         if (statusOf(error) !== 412 || attempt >= 10) throw storeError(error);
-        current = await this.get(userId, meta.id);
       }
     }
     const filter = await partitionFilter(pk);
@@ -311,11 +317,30 @@ export class TableConversationStore implements ConversationStore {
       for await (const row of t.listEntities({ queryOptions: { filter, select: ['RowKey'] } })) rows.push(String(row.rowKey));
       return rows;
     });
-    const ordered = [...keys.filter((k) => k !== META), ...keys.filter((k) => k === META)];
-    for (let i = 0; i < ordered.length; i += 100) {
-      const batch: TransactionAction[] = ordered.slice(i, i + 100).map((rk) => ['delete', { partitionKey: pk, rowKey: rk }]);
-      await this.run((t) => t.submitTransaction(batch));
-    }
+    const messages = keys.filter((k) => k !== META);
+    for (let i = 0; i < messages.length; i += 100) await this.deleteRows(pk, messages.slice(i, i + 100));
+    // The index row and the count go before the meta row: until the meta row is gone, a retry finds the
+    // conversation and finishes; moving the count is tied to removing the index row, so it happens once.
     await this.updateCount(userId, -1, [{ rowKey: indexKey(meta.created_at, meta.id) }]);
+    await this.deleteRows(pk, [META]);
+  }
+
+  /** Deletes rows of one partition; rows already gone (another DELETE of the same conversation) are skipped. */
+  private async deleteRows(pk: string, rowKeys: string[]): Promise<void> {
+    const table = await tableClient(this.tableName);
+    try {
+      this.onOperation();
+      const actions = rowKeys.map((rk): TransactionAction => ['delete', { partitionKey: pk, rowKey: rk }]);
+      await table.submitTransaction(actions);
+      markStoreUp();
+    } catch (error) {
+      if (statusOf(error) !== 404) throw storeError(error);
+      for (const rk of rowKeys) {
+        this.onOperation();
+        await table.deleteEntity(pk, rk).catch((e: unknown) => {
+          if (statusOf(e) !== 404) throw storeError(e);
+        });
+      }
+    }
   }
 }
