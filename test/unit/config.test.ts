@@ -34,11 +34,18 @@ describe('parseSettings', () => {
 
   it('ignores variables it does not own', () => {
     const s = parseSettings({ PATH: '/bin', HOME: '/root', FUNCTIONS_WORKER_RUNTIME: 'node' });
-    assert.deepEqual(Object.keys(s).filter((k) => !(settingNames as string[]).includes(k)), []);
+    assert.deepEqual(
+      Object.keys(s).filter((k) => !(settingNames as string[]).includes(k)),
+      [],
+    );
   });
 
   it('treats an empty value as unset, except a deployment list, where empty means none', () => {
-    const s = parseSettings({ UPSTREAM_TIMEOUT_MS: '', CORS_ALLOWED_ORIGINS: '', AZURE_OPENAI_COMPLETIONS_DEPLOYMENTS: '' });
+    const s = parseSettings({
+      UPSTREAM_TIMEOUT_MS: '',
+      CORS_ALLOWED_ORIGINS: '',
+      AZURE_OPENAI_COMPLETIONS_DEPLOYMENTS: '',
+    });
     assert.equal(s.UPSTREAM_TIMEOUT_MS, 60_000);
     assert.deepEqual(s.CORS_ALLOWED_ORIGINS, []);
     assert.deepEqual(s.AZURE_OPENAI_COMPLETIONS_DEPLOYMENTS, []);
@@ -46,13 +53,23 @@ describe('parseSettings', () => {
   });
 
   it('reads comma-separated lists trimmed, without empty items', () => {
-    const s = parseSettings({ AZURE_OPENAI_CHAT_DEPLOYMENTS: ' gpt-4o , ,o3-mini,', CORS_ALLOWED_ORIGINS: 'https://a.example' });
+    const s = parseSettings({
+      AZURE_OPENAI_CHAT_DEPLOYMENTS: ' gpt-4o , ,o3-mini,',
+      CORS_ALLOWED_ORIGINS: 'https://a.example',
+    });
     assert.deepEqual(s.AZURE_OPENAI_CHAT_DEPLOYMENTS, ['gpt-4o', 'o3-mini']);
     assert.deepEqual(s.CORS_ALLOWED_ORIGINS, ['https://a.example']);
   });
 
   it('reads booleans as true/false, 1/0, yes/no only', () => {
-    for (const [value, expected] of [['true', true], ['1', true], ['yes', true], ['false', false], ['0', false], ['no', false]] as const) {
+    for (const [value, expected] of [
+      ['true', true],
+      ['1', true],
+      ['yes', true],
+      ['false', false],
+      ['0', false],
+      ['no', false],
+    ] as const) {
       assert.equal(parseSettings({ TRUST_PRINCIPAL_HEADERS: value }).TRUST_PRINCIPAL_HEADERS, expected, value);
     }
     for (const value of ['TRUE', 'on', 'y']) configError({ TRUST_PRINCIPAL_HEADERS: value });
@@ -63,14 +80,24 @@ describe('parseSettings', () => {
     assert.equal(parseSettings({ UPSTREAM_MAX_RETRIES: '0' }).UPSTREAM_MAX_RETRIES, 0);
     assert.equal(parseSettings({ QUOTA_TOKENS_PER_DAY: '0' }).QUOTA_TOKENS_PER_DAY, 0);
     for (const value of ['0', '-1', '1.5', 'abc', '1e400']) {
-      assert.match(configError({ UPSTREAM_TIMEOUT_MS: value }).message, /^Invalid configuration: UPSTREAM_TIMEOUT_MS: /, value);
+      assert.match(
+        configError({ UPSTREAM_TIMEOUT_MS: value }).message,
+        /^Invalid configuration: UPSTREAM_TIMEOUT_MS: /,
+        value,
+      );
     }
     configError({ UPSTREAM_MAX_RETRIES: '-1' });
   });
 
   it('checks formats: endpoint URLs, API version, table name', () => {
-    assert.equal(parseSettings({ AZURE_OPENAI_ENDPOINT: 'https://x.openai.azure.com/' }).AZURE_OPENAI_ENDPOINT, 'https://x.openai.azure.com/');
-    assert.equal(parseSettings({ AZURE_OPENAI_API_VERSION: '2025-04-01-preview' }).AZURE_OPENAI_API_VERSION, '2025-04-01-preview');
+    assert.equal(
+      parseSettings({ AZURE_OPENAI_ENDPOINT: 'https://x.openai.azure.com/' }).AZURE_OPENAI_ENDPOINT,
+      'https://x.openai.azure.com/',
+    );
+    assert.equal(
+      parseSettings({ AZURE_OPENAI_API_VERSION: '2025-04-01-preview' }).AZURE_OPENAI_API_VERSION,
+      '2025-04-01-preview',
+    );
     configError({ AZURE_OPENAI_ENDPOINT: 'x.openai.azure.com' });
     configError({ AZURE_OPENAI_API_VERSION: 'latest' });
     configError({ CONVERSATIONS_TABLE_NAME: 'my-table' });
@@ -88,7 +115,8 @@ describe('parseSettings', () => {
     };
     const { message, name } = configError(secrets);
     assert.equal(name, 'ConfigError');
-    for (const setting of Object.keys(secrets)) assert.ok(message.includes(`${setting}: `), `names ${setting}: ${message}`);
+    for (const setting of Object.keys(secrets))
+      assert.ok(message.includes(`${setting}: `), `names ${setting}: ${message}`);
     assert.equal(message.split('; ').length, Object.keys(secrets).length);
     assert.doesNotMatch(message, /sk-secret/);
   });

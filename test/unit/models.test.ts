@@ -38,7 +38,8 @@ describe('encodingNameForModel', () => {
     ['', undefined],
   ];
   for (const [model, encoding] of cases) {
-    it(`${JSON.stringify(model)} → ${encoding ?? 'unknown'}`, () => assert.equal(encodingNameForModel(model), encoding));
+    it(`${JSON.stringify(model)} → ${encoding ?? 'unknown'}`, () =>
+      assert.equal(encodingNameForModel(model), encoding));
   }
 
   it('lists every prefix once', () => {
@@ -63,7 +64,8 @@ describe('contextWindowForModel', () => {
     ['gpt-35-turbo', 16_385],
     ['GPT-3.5-Turbo', 16_385],
   ];
-  for (const [model, tokens] of cases) it(`${model} → ${tokens}`, () => assert.equal(contextWindowForModel(model), tokens));
+  for (const [model, tokens] of cases)
+    it(`${model} → ${tokens}`, () => assert.equal(contextWindowForModel(model), tokens));
 
   it('falls back for a model it does not know', () => {
     assert.equal(contextWindowForModel('my-deployment'), 8_192);
@@ -81,7 +83,8 @@ describe('maxOutputTokensForModel', () => {
     ['gpt-4', 4_096],
     ['gpt-35-turbo', 4_096],
   ];
-  for (const [model, tokens] of cases) it(`${model} → ${tokens}`, () => assert.equal(maxOutputTokensForModel(model), tokens));
+  for (const [model, tokens] of cases)
+    it(`${model} → ${tokens}`, () => assert.equal(maxOutputTokensForModel(model), tokens));
 
   it('falls back for a model it does not know', () => {
     assert.equal(maxOutputTokensForModel('my-deployment'), 4_096);

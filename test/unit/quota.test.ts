@@ -5,7 +5,8 @@ import { afterEach, beforeEach, describe, it, mock } from 'node:test';
 process.env.QUOTA_TOKENS_PER_MINUTE = '100';
 process.env.QUOTA_TOKENS_PER_DAY = '1000';
 
-const { reserveTokens, settleTokens, usageOf, useQuotaStore, windowAt, quotasEnabled } = await import('../../src/quotas/quota.js');
+const { reserveTokens, settleTokens, usageOf, useQuotaStore, windowAt, quotasEnabled } =
+  await import('../../src/quotas/quota.js');
 const { MemoryQuotaStore } = await import('../../src/storage/memory-quota-store.js');
 const { ownerKey } = await import('../../src/storage/keys.js');
 const { ApiError } = await import('../../src/errors.js');
@@ -49,7 +50,10 @@ describe('quota windows', () => {
     assert.deepEqual(windowAt('minute', MINUTE - 1), { rowKey: 'm_0', resetsAt: MINUTE });
     assert.deepEqual(windowAt('minute', MINUTE), { rowKey: 'm_1', resetsAt: 2 * MINUTE });
     assert.deepEqual(windowAt('day', NOW), { rowKey: 'd_20000', resetsAt: 20_001 * DAY });
-    assert.deepEqual(windowAt('minute', NOW), { rowKey: `m_${20_000 * 1440 + 3}`, resetsAt: 20_000 * DAY + 4 * MINUTE });
+    assert.deepEqual(windowAt('minute', NOW), {
+      rowKey: `m_${20_000 * 1440 + 3}`,
+      resetsAt: 20_000 * DAY + 4 * MINUTE,
+    });
   });
 
   it('are on when either limit is set', () => {
@@ -139,7 +143,10 @@ describe('reserveTokens', () => {
     await preload('alice', 'minute', 40);
     await preload('alice', 'day', 995);
     const error = await refusal(reserveTokens('alice', 50, 10));
-    assert.equal(error.message, 'Token quota exceeded: 995 of 1000 tokens used this day; this request needs at least 10.');
+    assert.equal(
+      error.message,
+      'Token quota exceeded: 995 of 1000 tokens used this day; this request needs at least 10.',
+    );
     assert.deepEqual(error.headers, { 'retry-after': String(Math.ceil((20_001 * DAY - NOW) / 1000)) });
     assert.deepEqual(await used('alice'), { minute: 40, day: 995 });
   });

@@ -20,7 +20,10 @@ describe('formatSse', () => {
   });
 
   it('puts a named event on its own line before the data', () => {
-    assert.equal(text(formatSse({ event: 'response.created', data: { id: 'r' } })), 'event: response.created\ndata: {"id":"r"}\n\n');
+    assert.equal(
+      text(formatSse({ event: 'response.created', data: { id: 'r' } })),
+      'event: response.created\ndata: {"id":"r"}\n\n',
+    );
     assert.equal(text(formatSse({ event: '', data: 'x' })), 'data: x\n\n');
   });
 

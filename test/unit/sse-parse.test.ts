@@ -77,13 +77,19 @@ describe('sseData', () => {
 
   it('throws ConnectionError with the cause when the body fails', async () => {
     const fake = body(['data: 1\n\n'], new Error('socket hang up'));
-    await assert.rejects(collect(fake), (error: unknown) => error instanceof ConnectionError && error.message === 'socket hang up');
+    await assert.rejects(
+      collect(fake),
+      (error: unknown) => error instanceof ConnectionError && error.message === 'socket hang up',
+    );
     assert.equal(fake.destroyed, true);
   });
 
   it('throws TimeoutError when the body stays silent longer than the idle limit', async () => {
     const fake = body(['data: 1\n\n'], 'silent');
-    await assert.rejects(collect(fake, 30), (error: unknown) => error instanceof TimeoutError && error.message === 'stream idle for 30 ms');
+    await assert.rejects(
+      collect(fake, 30),
+      (error: unknown) => error instanceof TimeoutError && error.message === 'stream idle for 30 ms',
+    );
     assert.equal(fake.destroyed, true);
   });
 

@@ -20,9 +20,18 @@ describe('text chunks for Table Storage properties', () => {
   });
 
   it('splits exactly at the limit', () => {
-    assert.deepEqual(splitText('a'.repeat(MAX_PROPERTY_CHARS)).map((p) => p.length), [MAX_PROPERTY_CHARS]);
-    assert.deepEqual(splitText('a'.repeat(MAX_PROPERTY_CHARS + 1)).map((p) => p.length), [MAX_PROPERTY_CHARS, 1]);
-    assert.deepEqual(splitText('a'.repeat(2 * MAX_PROPERTY_CHARS + 5)).map((p) => p.length), [32_000, 32_000, 5]);
+    assert.deepEqual(
+      splitText('a'.repeat(MAX_PROPERTY_CHARS)).map((p) => p.length),
+      [MAX_PROPERTY_CHARS],
+    );
+    assert.deepEqual(
+      splitText('a'.repeat(MAX_PROPERTY_CHARS + 1)).map((p) => p.length),
+      [MAX_PROPERTY_CHARS, 1],
+    );
+    assert.deepEqual(
+      splitText('a'.repeat(2 * MAX_PROPERTY_CHARS + 5)).map((p) => p.length),
+      [32_000, 32_000, 5],
+    );
   });
 
   it('names the properties after the prefix', () => {
@@ -47,7 +56,10 @@ describe('text chunks for Table Storage properties', () => {
   it('leaves every part well-formed for a text of astral characters only', () => {
     const text = EMOJI.repeat(40_001) + 'é';
     const parts = splitText(text);
-    assert.deepEqual(parts.map((p) => p.length), [32_000, 32_000, 16_002 + 1]);
+    assert.deepEqual(
+      parts.map((p) => p.length),
+      [32_000, 32_000, 16_002 + 1],
+    );
     for (const part of parts) assert.doesNotMatch(part, LONE_SURROGATE, 'a part holds half a surrogate pair');
     assert.equal(parts.join(''), text);
     assert.equal(roundTrip(text), text);

@@ -7,8 +7,8 @@ import { chatCompletionRequestSchema } from '../../src/schemas/chat.js';
 /** The OpenAI-shaped error body a request body produces, as the route would answer it. */
 function errorFor(schema: z.ZodType, body: unknown) {
   const result = schema.safeParse(body);
-  assert.equal(result.success, false, 'the body should be refused');
-  const error = fromZodError(result.error!);
+  if (result.success) assert.fail('the body should be refused');
+  const error = fromZodError(result.error);
   assert.equal(error.status, 400);
   return error.toBody().error;
 }
@@ -38,7 +38,10 @@ describe('fromZodError', () => {
   });
 
   it('names an out-of-range field as invalid_value', () => {
-    const error = errorFor(chatCompletionRequestSchema, { messages: [{ role: 'user', content: 'hi' }], temperature: 3 });
+    const error = errorFor(chatCompletionRequestSchema, {
+      messages: [{ role: 'user', content: 'hi' }],
+      temperature: 3,
+    });
     assert.deepEqual(error, {
       message: "Invalid value for 'temperature': Too big: expected number to be <=2",
       type: 'invalid_request_error',
@@ -48,7 +51,12 @@ describe('fromZodError', () => {
   });
 
   it('follows a discriminated union into the branch the role chose', () => {
-    const error = errorFor(chatCompletionRequestSchema, { messages: [{ role: 'user', content: 'hi' }, { role: 'tool', content: 'x' }] });
+    const error = errorFor(chatCompletionRequestSchema, {
+      messages: [
+        { role: 'user', content: 'hi' },
+        { role: 'tool', content: 'x' },
+      ],
+    });
     assert.equal(error.param, 'messages[1].tool_call_id');
     assert.equal(error.code, 'missing_required_parameter');
   });
