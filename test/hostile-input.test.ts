@@ -26,7 +26,8 @@ const concrete = (route: string) =>
   route.includes('{deployment}')
     ? `${route.replace('{deployment}', AZURE_DEPLOYMENT[route.split('{deployment}/')[1]!]!)}?api-version=2024-10-21`
     : route.replace('{id}', () => conversationId);
-const postRoutes = functions.filter((f) => f.methods.includes('POST')).map((f) => concrete(f.route));
+const postTemplates = functions.filter((f) => f.methods.includes('POST')).map((f) => f.route);
+const postRoutes = postTemplates.map(concrete);
 
 async function send(route: string, body: string | Uint8Array, headers: Record<string, string> = {}) {
   const response = await fetch(`${stack.url}/${route}`, { method: 'POST', headers: { ...user, 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : new Blob([body as Uint8Array<ArrayBuffer>]) });
@@ -39,9 +40,38 @@ function assertNoServerError(res: { status: number; text: string; type: string }
   if (res.status >= 400) assert.ok(isErrorShape(JSON.parse(res.text)), `${what}: error shape`);
 }
 
+/** A body the route must refuse as the caller's mistake: 400 in OpenAI's error shape. */
+function assertRefused(res: { status: number; text: string }, what: string) {
+  assert.equal(res.status, 400, `${what} → ${res.status} ${res.text.slice(0, 200)}`);
+  assert.ok(isErrorShape(JSON.parse(res.text)), `${what}: error shape`);
+}
+
+/** What each POST route answers to `{}`: proof the fuzz reaches its validation (not a 404 or an api-version 400). */
+const EMPTY_OBJECT_ANSWER: Record<string, [status: number, param: string | null]> = {
+  'v1/completions': [400, 'prompt'],
+  'v1/chat/completions': [400, 'messages'],
+  'v1/embeddings': [400, 'input'],
+  'openai/deployments/{deployment}/chat/completions': [400, 'messages'],
+  'openai/deployments/{deployment}/completions': [400, 'prompt'],
+  'openai/deployments/{deployment}/embeddings': [400, 'input'],
+  'openai/v1/chat/completions': [400, 'messages'],
+  'openai/v1/completions': [400, 'prompt'],
+  'openai/v1/embeddings': [400, 'input'],
+  'v1/conversations': [201, null],
+  'v1/conversations/{id}/messages': [400, 'content'],
+  'v1/tokenize': [400, 'text'],
+  'v1/detokenize': [400, 'tokens'],
+};
+
 describe('hostile bodies on every POST route', () => {
-  it('covers the routes of the function list', () => {
-    assert.ok(postRoutes.length >= 6, postRoutes.join(', '));
+  it('covers the routes of the function list, each reached up to its body validation', async () => {
+    assert.deepEqual(postTemplates.toSorted(), Object.keys(EMPTY_OBJECT_ANSWER).toSorted(), 'a new POST route: add its answer to {}');
+    for (const [i, route] of postRoutes.entries()) {
+      const res = await send(route, '{}');
+      const [status, param] = EMPTY_OBJECT_ANSWER[postTemplates[i]!]!;
+      assert.equal(res.status, status, `${route} → ${res.status} ${res.text.slice(0, 200)}`);
+      if (status === 400) assert.equal(JSON.parse(res.text).error.param, param, route);
+    }
   });
 
   it('random JSON values never cause a 5xx', async () => {
@@ -77,11 +107,15 @@ describe('hostile bodies on every POST route', () => {
   it('deep nesting, malformed JSON, empty and non-UTF-8 bodies are 4xx', async () => {
     const deep = '['.repeat(100_000) + ']'.repeat(100_000);
     const deepObject = '{"a":'.repeat(50_000) + '1' + '}'.repeat(50_000);
-    for (const route of postRoutes) {
-      for (const body of [deep, deepObject, '{', '', 'null', '"just a string"', '{"text": "a", "text": 5}']) {
-        assertNoServerError(await send(route, body), `${route} ${body.slice(0, 20)}`);
+    for (const [i, route] of postRoutes.entries()) {
+      for (const body of [deep, '{', '', 'null', '"just a string"']) assertRefused(await send(route, body), `${route} ${body.slice(0, 20)}`);
+      // Objects whose only fields are unknown or wrong: answered as {} is (a route without required fields accepts them).
+      for (const body of [deepObject, '{"text": "a", "text": 5}']) {
+        const res = await send(route, body);
+        if (EMPTY_OBJECT_ANSWER[postTemplates[i]!]![0] === 400) assertRefused(res, `${route} ${body.slice(0, 20)}`);
+        else assert.equal(res.status, 201, `${route} ${body.slice(0, 20)} → ${res.status}`);
       }
-      assertNoServerError(await send(route, new Uint8Array([0xff, 0xfe, 0x00, 0x7b])), `${route} binary`);
+      assertRefused(await send(route, new Uint8Array([0xff, 0xfe, 0x00, 0x7b])), `${route} binary`);
     }
   });
 
@@ -133,8 +167,12 @@ describe('hostile bodies on every POST route', () => {
     assert.equal((await fetch(`${stack.url}/v1/health`)).status, 200);
   });
 
-  it('the app process survived everything', async () => {
+  it('the app process survives a concurrent burst of hostile bodies on every route', async () => {
+    const nasty = ['['.repeat(100_000), '{"a":'.repeat(50_000), '{', '\ud800', new Uint8Array([0xff, 0xfe, 0x00, 0x7b])];
+    const answers = await Promise.all(postRoutes.flatMap((route) => nasty.map((body) => send(route, body))));
+    for (const res of answers) assertRefused(res, 'burst');
     assert.equal(stack.app.process.exitCode, null);
+    assert.equal(stack.app.process.signalCode, null);
     assert.equal((await fetch(`${stack.url}/v1/health`)).status, 200);
   });
 });

@@ -42,8 +42,13 @@ export function encodingNameForModel(model: string): EncodingName | undefined {
 /** Context windows (prompt + answer) of the models this service fronts; used to fit conversation history. */
 const CONTEXT_WINDOWS: [prefix: string, tokens: number][] = [
   ['gpt-4o', 128_000],
+  ['chatgpt-4o', 128_000],
   ['gpt-4.1', 1_047_576],
+  ['gpt-4.5', 128_000],
   ['gpt-5', 400_000],
+  // The o1 previews are smaller than o1 itself.
+  ['o1-mini', 128_000],
+  ['o1-preview', 128_000],
   ['o1', 200_000],
   ['o3', 200_000],
   ['o4', 200_000],
@@ -65,8 +70,12 @@ export function contextWindowForModel(model: string, fallback = 8_192): number {
 /** Most tokens a model writes in one answer (its output limit), from the model providers' model pages. */
 const MAX_OUTPUT_TOKENS: [prefix: string, tokens: number][] = [
   ['gpt-4o', 16_384],
+  ['chatgpt-4o', 16_384],
   ['gpt-4.1', 32_768],
+  ['gpt-4.5', 16_384],
   ['gpt-5', 128_000],
+  ['o1-mini', 65_536],
+  ['o1-preview', 32_768],
   ['o1', 100_000],
   ['o3', 100_000],
   ['o4', 100_000],
