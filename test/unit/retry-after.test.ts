@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
-import { retryAfterMs } from '../../src/openai/errors.js';
+import { retryAfterMs } from '../../src/upstream/errors.js';
 
 // Azure OpenAI sends `retry-after-ms` and `retry-after` (seconds) on 429s; RFC 9110 §10.2.3 also allows an HTTP-date.
 const NOW = Date.parse('2025-01-15T12:00:00Z');

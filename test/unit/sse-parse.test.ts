@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { describe, it } from 'node:test';
-import { ConnectionError, TimeoutError } from '../../src/openai/http.js';
-import { sseData } from '../../src/openai/sse.js';
+import { ConnectionError, TimeoutError } from '../../src/upstream/http.js';
+import { sseData } from '../../src/upstream/sse.js';
 
 /**
  * A stand-in for an upstream response body: the chunks arrive in order, then the body ends cleanly
