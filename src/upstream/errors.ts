@@ -37,12 +37,14 @@ export class UpstreamError extends Error {
 
 /** Milliseconds the upstream asks us to wait, from `retry-after-ms` or `retry-after` (seconds or an HTTP date). */
 export function retryAfterMs(headers: IncomingHttpHeaders): number | undefined {
-  const ms = Number(headers['retry-after-ms']);
-  if (headers['retry-after-ms'] !== undefined && Number.isFinite(ms) && ms >= 0) return ms;
+  // Number('') is 0: an empty or negative value says nothing, so it must not mean "retry at once".
+  const msText = headers['retry-after-ms'];
+  const ms = Number(msText);
+  if (typeof msText === 'string' && msText.trim() !== '' && Number.isFinite(ms) && ms >= 0) return ms;
   const value = headers['retry-after'];
-  if (typeof value !== 'string') return undefined;
+  if (typeof value !== 'string' || value.trim() === '') return undefined;
   const seconds = Number(value);
-  if (Number.isFinite(seconds)) return seconds * 1000;
+  if (Number.isFinite(seconds)) return seconds >= 0 ? seconds * 1000 : undefined;
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
