@@ -112,7 +112,7 @@ export async function callModel<T extends WholeAnswer, C extends Chunk>(
       await settleTokens(reservation, body.usage?.total_tokens ?? reservation?.reserved ?? 0);
       return { stream: false, body, backend: trace.backend };
     } catch (error) {
-      await settleTokens(reservation, context.signal?.aborted ? await call.promptTokens() : 0);
+      await settleTokens(reservation, context.signal?.aborted && trace.sent ? await call.promptTokens() : 0);
       throw error;
     }
   }
@@ -127,7 +127,7 @@ export async function callModel<T extends WholeAnswer, C extends Chunk>(
   } catch (error) {
     // A client that left after the request went upstream is charged its prompt (the model read it); a failure
     // that never reached the model, nothing.
-    await settleTokens(reservation, context.signal?.aborted ? await call.promptTokens() : 0);
+    await settleTokens(reservation, context.signal?.aborted && trace.sent ? await call.promptTokens() : 0);
     throw error;
   }
   const encoding = encodingForDeployment(call.deployment);

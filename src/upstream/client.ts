@@ -18,6 +18,8 @@ export type { Capability } from './providers.js';
 /** Filled in by the client: which backend's answer the caller got (for the `x-backend` response header). */
 export interface CallTrace {
   backend?: string;
+  /** A request left for a backend: from then on the model may have read the prompt (quotas charge it). */
+  sent?: boolean;
 }
 
 export interface CallOptions {
@@ -136,6 +138,7 @@ export function createUpstreamClient(
           `(priority ${backend.config.priority}${backend.breaker === 'open' ? ', trial' : ''})`,
       );
       let response: UpstreamResponse;
+      if (options.trace && !options.signal?.aborted) options.trace.sent = true;
       try {
         response = await send(provider.url(backend.config, capability, options.deployment), {
           method: 'POST',
