@@ -44,7 +44,11 @@ export const conversationItemFunctions = [
     methods: ['POST'],
     caller: 'required',
     body: updateConversationSchema,
-    docs: { summary: "Replace a conversation's metadata.", tags: ['conversations'], responses: { 200: conversationSchema } },
+    docs: {
+      summary: "Replace a conversation's metadata.",
+      tags: ['conversations'],
+      responses: { 200: conversationSchema },
+    },
     async handle({ body, params, principal }) {
       const meta = await conversations().get(principal.id, params.id ?? '');
       return json(200, publicConversation(await conversations().updateMetadata(meta, body.metadata)));
@@ -84,7 +88,13 @@ export const conversationItemFunctions = [
       const meta = await conversations().get(principal.id, params.id ?? '');
       const rows = newRows(encodingForDeployment(resolveDeployment('chat', meta.model)), body.items, 'items');
       const stored = await conversations().appendRows(meta, rows);
-      return json(200, itemList(stored.flatMap((row) => rowItem(row) ?? []), false));
+      return json(
+        200,
+        itemList(
+          stored.flatMap((row) => rowItem(row) ?? []),
+          false,
+        ),
+      );
     },
   }),
   defineFunction({

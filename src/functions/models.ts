@@ -13,7 +13,13 @@ export function configuredModels(): ModelObject[] {
   const byAlias = new Map<string, ModelObject>();
   const add = (capability: Extract<Capability, 'chat' | 'completions' | 'embeddings'>, aliases: string[]) => {
     for (const id of aliases) {
-      const model = byAlias.get(id) ?? { id, object: 'model' as const, created: CREATED, owned_by: 'system', capabilities: [] };
+      const model = byAlias.get(id) ?? {
+        id,
+        object: 'model' as const,
+        created: CREATED,
+        owned_by: 'system',
+        capabilities: [],
+      };
       model.capabilities.push(capability);
       byAlias.set(id, model);
     }

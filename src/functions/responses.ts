@@ -65,7 +65,11 @@ export const responseFunctions = [
     route: 'v1/responses/{id}',
     methods: ['GET'],
     caller: 'required',
-    docs: { summary: 'One stored response of the caller.', tags: ['responses'], responses: { 200: responseObjectSchema } },
+    docs: {
+      summary: 'One stored response of the caller.',
+      tags: ['responses'],
+      responses: { 200: responseObjectSchema },
+    },
     async handle({ params, principal }) {
       return json(200, (await responseStore().get(principal.id, params.id ?? '')).body);
     },

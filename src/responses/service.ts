@@ -36,7 +36,6 @@ import {
 import { MAX_CHAIN_ENTRIES, ResponseStore, type ChainEntry } from './store.js';
 import { responseEvents } from './stream.js';
 
-
 let responses: ResponseStore | undefined;
 let conversations: ConversationStore | undefined;
 export const responseStore = () => (responses ??= new ResponseStore());
@@ -215,7 +214,10 @@ async function resolveReferences(userId: string, input: (InputItem | ItemReferen
 }
 
 /** `context.caller`: the signed-in caller's principal id (null without one: then nothing can be stored or read). */
-export async function createResponse(request: CreateResponse, context: CallContext): Promise<ModelAnswer<ResponseObject>> {
+export async function createResponse(
+  request: CreateResponse,
+  context: CallContext,
+): Promise<ModelAnswer<ResponseObject>> {
   if (request.background)
     throw badRequest(
       'Background mode is not offered by this service; leave `background` unset or false.',

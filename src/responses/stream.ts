@@ -180,7 +180,10 @@ function failed(
   output: OutputItem[],
   error: unknown,
 ): SseEvent {
-  const apiError = toApiError(error, new ApiError(500, 'server_error', 'The stream failed.', null, 'stream_interrupted'));
+  const apiError = toApiError(
+    error,
+    new ApiError(500, 'server_error', 'The stream failed.', null, 'stream_interrupted'),
+  );
   return event('response.failed', {
     response: {
       ...skeleton,
