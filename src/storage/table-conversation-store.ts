@@ -52,7 +52,9 @@ function toMessage(entity: Record<string, unknown>): StoredMessage {
     tokens: Number(entity.tokens),
     created_at: Number(entity.createdAt),
   };
-  if (Number(entity.itemParts ?? 0) > 0) message.item = JSON.parse(unpackText('item', entity)) as Record<string, unknown>;
+  if (Number(entity.itemParts ?? 0) > 0) {
+    message.item = JSON.parse(unpackText('item', entity)) as Record<string, unknown>;
+  }
   if (entity.deleted === true) message.deleted = true;
   return message;
 }
@@ -312,7 +314,12 @@ export class TableConversationStore implements ConversationStore {
     const createdAt = nowSeconds();
     const first = meta.message_count + 1;
     const actions: TransactionAction[] = [
-      ['update', { partitionKey: pk, rowKey: META, seq: meta.message_count + rows.length, updatedAt: createdAt }, 'Merge', { etag: meta.etag }],
+      [
+        'update',
+        { partitionKey: pk, rowKey: META, seq: meta.message_count + rows.length, updatedAt: createdAt },
+        'Merge',
+        { etag: meta.etag },
+      ],
       ...rows.map((row, i): TransactionAction => ['create', rowEntity(pk, first + i, row, createdAt)]),
     ];
     const table = await tableClient(this.tableName);
@@ -325,25 +332,45 @@ export class TableConversationStore implements ConversationStore {
       if (status === 412 || status === 409 || status === 404) {
         const now = await this.run((t) => t.getEntity(pk, META)).catch(() => undefined);
         if (!now || now.deleted === true) throw missing(meta.id);
-        throw conflict('Another turn on this conversation was stored first; nothing was stored for this one. Retry.', 'conversation_busy');
+        throw conflict(
+          'Another turn on this conversation was stored first; nothing was stored for this one. Retry.',
+          'conversation_busy',
+        );
       }
       throw storeError(error);
     }
     return rows.map((row, i) => {
       const seq = first + i;
-      const message: StoredMessage = { id: messageId(seq), object: 'conversation.message', seq, role: row.role, content: row.content, tokens: row.tokens, created_at: createdAt };
+      const message: StoredMessage = {
+        id: messageId(seq),
+        object: 'conversation.message',
+        seq,
+        role: row.role,
+        content: row.content,
+        tokens: row.tokens,
+        created_at: createdAt,
+      };
       if (row.item) message.item = row.item;
       return message;
     });
   }
 
   async updateMetadata(meta: ConversationMeta, metadata: Record<string, string>): Promise<ConversationMeta> {
-    await this.run((t) => t.updateEntity({ partitionKey: partition(meta.id), rowKey: META, metadata: JSON.stringify(metadata) }, 'Merge'));
+    const row = { partitionKey: partition(meta.id), rowKey: META, metadata: JSON.stringify(metadata) };
+    await this.run((t) => t.updateEntity(row, 'Merge'));
     return { ...meta, metadata };
   }
 
   async deleteRow(meta: ConversationMeta, seq: number): Promise<void> {
-    const emptied = { partitionKey: partition(meta.id), rowKey: rowKey(seq), role: 'user', tokens: 0, contentParts: 0, deleted: true, createdAt: nowSeconds() };
+    const emptied = {
+      partitionKey: partition(meta.id),
+      rowKey: rowKey(seq),
+      role: 'user',
+      tokens: 0,
+      contentParts: 0,
+      deleted: true,
+      createdAt: nowSeconds(),
+    };
     await this.run((t) => t.updateEntity(emptied, 'Replace'));
   }
 
