@@ -136,6 +136,21 @@ describe('responses.create', () => {
   });
 });
 
+describe('incomplete answers', () => {
+  it('max_output_tokens cut short: status incomplete, reason max_output_tokens; streamed it ends with response.incomplete', async () => {
+    const whole = await client.responses.create({ input: 'Tell me a long story about a fox.', max_output_tokens: 3 });
+    assert.equal(whole.status, 'incomplete');
+    assert.deepEqual(whole.incomplete_details, { reason: 'max_output_tokens' });
+    assert.equal(whole.usage!.output_tokens, 3);
+    assert.equal(((await simRequests(stack)).at(-1)!.body as any).max_completion_tokens, 3);
+    const stream = client.responses.stream({ input: 'Tell me a long story about a fox.', max_output_tokens: 3 });
+    const types: string[] = [];
+    for await (const event of stream) types.push(event.type);
+    assert.equal(types.at(-1), 'response.incomplete');
+    assert.equal((await client.responses.retrieve(whole.id)).status, 'incomplete');
+  });
+});
+
 describe('truncation', () => {
   // ~300 tokens each: with a 1,000-token window and 250 kept for the reply, one previous response fits, two do not.
   const long = (n: number) => `${n} ` + 'fox '.repeat(300);
