@@ -80,7 +80,11 @@ describe('conversations API', () => {
     const newer = await call('GET', `/v1/conversations/${id}/messages?order=asc&limit=2&before=${msgs[3].id}`, alice);
     assert.deepEqual(newer.json.data.map((m: any) => m.content), ["Who's there?", 'Orange.']);
 
-    assert.equal((await call('DELETE', `/v1/conversations/${id}`, alice)).status, 204);
+    // OpenAI's delete answer (https://platform.openai.com/docs/api-reference/conversations/delete); it was a bare 204
+    // before the Conversations API (issue 18) and is now the same for both views.
+    const deleted = await call('DELETE', `/v1/conversations/${id}`, alice);
+    assert.equal(deleted.status, 200);
+    assert.deepEqual(deleted.json, { id, object: 'conversation.deleted', deleted: true });
     assert.equal((await call('GET', `/v1/conversations/${id}`, alice)).status, 404);
     const table = TableClient.fromConnectionString(stack.azurite!.connectionString, 'conversations', { allowInsecureConnection: true });
     const left = [];

@@ -59,6 +59,9 @@ const EMPTY_OBJECT_ANSWER: Record<string, [status: number, param: string | null]
   'openai/v1/embeddings': [400, 'input'],
   'v1/conversations': [201, null],
   'v1/conversations/{id}/messages': [400, 'content'],
+  'v1/conversations/{id}': [400, 'metadata'],
+  'v1/conversations/{id}/items': [400, 'items'],
+  'v1/responses': [400, 'input'],
   'v1/tokenize': [400, 'text'],
   'v1/detokenize': [400, 'tokens'],
 };
@@ -108,9 +111,12 @@ describe('hostile bodies on every POST route', () => {
     const deep = '['.repeat(100_000) + ']'.repeat(100_000);
     const deepObject = '{"a":'.repeat(50_000) + '1' + '}'.repeat(50_000);
     for (const [i, route] of postRoutes.entries()) {
-      for (const body of [deep, '{', '', 'null', '"just a string"']) assertRefused(await send(route, body), `${route} ${body.slice(0, 20)}`);
+      // Nesting past the depth bound is refused before parsing, whatever the route accepts.
+      for (const body of [deep, deepObject, '{', '', 'null', '"just a string"']) {
+        assertRefused(await send(route, body), `${route} ${body.slice(0, 20)}`);
+      }
       // Objects whose only fields are unknown or wrong: answered as {} is (a route without required fields accepts them).
-      for (const body of [deepObject, '{"text": "a", "text": 5}']) {
+      for (const body of ['{"text": "a", "text": 5}']) {
         const res = await send(route, body);
         if (EMPTY_OBJECT_ANSWER[postTemplates[i]!]![0] === 400) assertRefused(res, `${route} ${body.slice(0, 20)}`);
         else assert.equal(res.status, 201, `${route} ${body.slice(0, 20)} → ${res.status}`);

@@ -242,6 +242,30 @@ describe('GET /api/playground', () => {
     await page.close();
   });
 
+  it('runs a Responses API chat: each turn names the previous response, streamed and not', async () => {
+    const user = `pg-resp-${Date.now()}`;
+    const page = await openPage(user);
+    await page.check('#responses-api');
+    await page.fill('#temperature', '0');
+    await page.fill('#user-message', 'Knock knock.');
+    await page.click('#send');
+    await page.waitForFunction(() => document.querySelectorAll('#answer .message').length === 2 && document.getElementById('answer')?.getAttribute('aria-busy') === 'false');
+    assert.equal(await page.textContent('#answer .message.assistant:last-child .text'), "Who's there?");
+    assert.match((await page.textContent('#request-preview'))!, /\/responses/);
+    await page.uncheck('#stream');
+    await page.fill('#user-message', 'Orange.');
+    await page.click('#send');
+    await page.waitForFunction(() => document.querySelectorAll('#answer .message').length === 4 && document.getElementById('answer')?.getAttribute('aria-busy') === 'false');
+    assert.ok(((await page.textContent('#answer .message.assistant:last-child .text')) ?? '').length > 0);
+    // The second turn named the first stored response.
+    const curl = (await page.textContent('#request-preview'))!;
+    const preview = JSON.parse(curl.slice(curl.indexOf(" -d '") + 5, -1));
+    assert.match(preview.previous_response_id, /^resp_/);
+    const first = await fetch(`${stack.url}/v1/responses/${preview.previous_response_id}`, { headers: { 'x-ms-client-principal-id': user } });
+    assert.equal(((await first.json()) as any).output[0].content[0].text, "Who's there?");
+    await page.close();
+  });
+
   it('shows an API error instead of an answer, and raised no script errors or CSP violations', async () => {
     const page = await openPage();
     await page.click('input[name="mode"][value="completion"]');

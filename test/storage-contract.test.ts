@@ -135,5 +135,31 @@ for (const [name, make] of conversationStores) {
       await store.create('erin', { model: 'm', systemTokens: 0 });
       await assert.rejects(store.create('erin', { model: 'm', systemTokens: 0 }), (e: any) => e.status === 403);
     });
+
+    it('appends item rows under the version (409 when stale), keeps metadata, and empties a deleted row', async () => {
+      const store = make();
+      const created = await store.create('fay', { model: 'm', systemTokens: 0, metadata: { a: 'b' } });
+      let meta = await store.get('fay', created.id);
+      assert.deepEqual(meta.metadata, { a: 'b' });
+      const call = { type: 'function_call', call_id: 'c1', name: 'f', arguments: '{}', status: 'completed' };
+      const stored = await store.appendRows(meta, [
+        { role: 'user', content: 'hi', tokens: 4 },
+        { role: 'assistant', content: '{}', tokens: 6, item: call },
+      ]);
+      assert.deepEqual(stored.map((m) => m.id), ['msg_1', 'msg_2']);
+      await assert.rejects(store.appendRows(meta, [{ role: 'user', content: 'late', tokens: 1 }]), (e: any) => e.status === 409);
+      meta = await store.get('fay', created.id);
+      assert.equal(meta.message_count, 2);
+      const rows = await store.range(meta.id, 1, 2);
+      assert.deepEqual(rows[1]!.item, call);
+      assert.equal(rows[0]!.item, undefined);
+      meta = await store.updateMetadata(meta, { c: 'd' });
+      assert.deepEqual((await store.get('fay', created.id)).metadata, { c: 'd' });
+      await store.deleteRow(meta, 1);
+      const [gone] = await store.range(meta.id, 1, 1);
+      assert.equal(gone!.deleted, true);
+      assert.equal(gone!.tokens, 0);
+      assert.equal((await store.get('fay', created.id)).message_count, 2, 'seqs stay dense');
+    });
   });
 }

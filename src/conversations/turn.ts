@@ -10,6 +10,7 @@ import type { ChatCompletion, ChatCompletionChunk, ChatMessage } from '../schema
 import type { PostMessage } from '../schemas/conversations.js';
 import { callModel, encodingForDeployment, type CallContext, type ModelAnswer } from '../services/model-call.js';
 import type { ConversationMeta, ConversationStore, StoredMessage } from '../storage/conversation-store.js';
+import { rowsToChatMessages } from '../responses/conversation-items.js';
 import { countChatTokensAsync } from '../tokens/async.js';
 import { countMessageTokens, REPLY_PRIMING_TOKENS } from '../tokens/chat.js';
 import { contextWindowForModel } from '../tokens/models.js';
@@ -56,7 +57,7 @@ export async function runTurn(
   const history = await store.newestWithin(meta, budget);
   const messages: ChatMessage[] = [
     ...(meta.system ? [{ role: 'system' as const, content: meta.system }] : []),
-    ...history.map((m) => ({ role: m.role, content: m.content })),
+    ...rowsToChatMessages(history),
     { role: 'user', content: body.content },
   ];
   const { content: _content, ...knobs } = body;

@@ -3,8 +3,10 @@ import { runTurn } from '../conversations/turn.js';
 import { defineFunction, json } from '../http/handler.js';
 import { answerResponse, callContext } from '../http/model-answer.js';
 import { resolveDeployment } from '../upstream/index.js';
+import { newRows, publicMessage } from '../responses/conversation-items.js';
 import {
   conversationListSchema,
+  deletedConversationSchema,
   conversationSchema,
   createConversationSchema,
   listConversationsQuerySchema,
@@ -19,7 +21,7 @@ import { TableConversationStore } from '../storage/table-conversation-store.js';
 import { countMessageTokens } from '../tokens/chat.js';
 
 let store: ConversationStore | undefined;
-const conversations = () => (store ??= new TableConversationStore());
+export const conversations = () => (store ??= new TableConversationStore());
 
 const list = <T extends { id: string }>(data: T[], hasMore: boolean) => ({
   object: 'list' as const,
@@ -43,11 +45,14 @@ export const conversationFunctions = [
     },
     async handle({ body, principal }) {
       const model = resolveDeployment('chat', body.model);
-      const systemTokens = body.system
-        ? countMessageTokens(encodingForDeployment(model), { role: 'system', content: body.system })
-        : 0;
-      const input = { model, system: body.system, title: body.title, systemTokens };
-      return json(201, await conversations().create(principal.id, input));
+      const encoding = encodingForDeployment(model);
+      const systemTokens = body.system ? countMessageTokens(encoding, { role: 'system', content: body.system }) : 0;
+      const rows = newRows(encoding, body.items ?? [], 'items');
+      const input = { model, system: body.system, title: body.title, systemTokens, metadata: body.metadata ?? {} };
+      const created = await conversations().create(principal.id, input);
+      if (rows.length === 0) return json(201, created);
+      await conversations().appendRows(await conversations().get(principal.id, created.id), rows);
+      return json(201, { ...created, message_count: rows.length });
     },
   }),
   defineFunction({
@@ -84,11 +89,13 @@ export const conversationFunctions = [
     docs: {
       summary: 'Delete a conversation and every stored message of it.',
       tags: ['conversations'],
-      responses: { 204: 'Deleted.' },
+      responses: { 200: deletedConversationSchema },
     },
     async handle({ params, principal }) {
-      await conversations().delete(principal.id, params.id ?? '');
-      return { status: 204 };
+      const id = params.id ?? '';
+      await conversations().delete(principal.id, id);
+      // OpenAI's answer (https://platform.openai.com/docs/api-reference/conversations/delete); was a bare 204.
+      return json(200, { id, object: 'conversation.deleted', deleted: true });
     },
   }),
   defineFunction({
@@ -105,7 +112,8 @@ export const conversationFunctions = [
     async handle({ params, query, principal }) {
       const meta = await conversations().get(principal.id, params.id ?? '');
       const { from, to, hasMore } = messagePage(meta.message_count, query);
-      const messages = await conversations().range(meta.id, from, to);
+      const rows = await conversations().range(meta.id, from, to);
+      const messages = rows.filter((m) => !m.deleted).map(publicMessage);
       if (query.order === 'desc') messages.reverse();
       return json(200, list(messages, hasMore));
     },

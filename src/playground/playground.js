@@ -11,6 +11,8 @@ const state = {
   transcript: [],
   /** An open server-side conversation: {id, title, system}. */
   conversation: null,
+  /** Responses API mode: the last stored response, which the next turn names as previous_response_id. */
+  lastResponseId: null,
   controller: null,
   presets: [],
 };
@@ -252,7 +254,7 @@ async function exchange(path, body, append, signal) {
   const user = headers()['x-ms-client-principal-id'];
   $('request-preview').textContent =
     `curl -sN ${location.origin}${api}${path} -H 'content-type: application/json'` +
-    (user && path.startsWith('/conversations') ? ` -H 'x-ms-client-principal-id: ${user.replace(/'/g, "'\\''")}'` : '') +
+    (user && (path.startsWith('/conversations') || path === '/responses') ? ` -H 'x-ms-client-principal-id: ${user.replace(/'/g, "'\\''")}'` : '') +
     ` -d '${quoted}'`;
   showAppCode(path, body, user);
   $('request-id').textContent = '';
@@ -260,6 +262,7 @@ async function exchange(path, body, append, signal) {
   const requestId = response.headers.get('x-request-id');
   if (requestId) $('request-id').textContent = `x-request-id: ${requestId}`;
   if (!response.ok) throw new Error(await errorMessage(response));
+  if (path === '/responses') return responsesExchange(response, body, append);
   if (!body.stream) {
     const result = await response.json();
     const choice = result.choices?.[0];
@@ -280,6 +283,28 @@ async function exchange(path, body, append, signal) {
     if (chunk.usage) usage = chunk.usage;
   }
   return { usage, finishReason };
+}
+
+/** The Responses API's answer (JSON or its event stream): text, usage in chat terms, and the response id. */
+async function responsesExchange(response, body, append) {
+  const usageOf = (u) => u && { prompt_tokens: u.input_tokens, completion_tokens: u.output_tokens, total_tokens: u.total_tokens };
+  const finished = (result) => {
+    state.lastResponseId = body.store === false ? null : result.id;
+    return { usage: usageOf(result.usage), finishReason: result.incomplete_details?.reason ?? (result.status === 'completed' ? 'stop' : result.status) };
+  };
+  if (!body.stream) {
+    const result = await response.json();
+    const text = (result.output ?? []).flatMap((item) => (item.type === 'message' ? item.content : [])).map((part) => part.text ?? part.refusal ?? '').join('');
+    append(text);
+    return finished(result);
+  }
+  for await (const { data } of readEvents(response)) {
+    const event = JSON.parse(data);
+    if (event.type === 'response.output_text.delta') append(event.delta);
+    else if (event.type === 'response.completed' || event.type === 'response.incomplete') return finished(event.response);
+    else if (event.type === 'response.failed') throw new Error(event.response?.error?.message ?? 'The response failed.');
+  }
+  throw new Error('The stream ended before the response completed.');
 }
 
 async function send() {
@@ -305,7 +330,23 @@ async function send() {
     const content = $('user-message').value;
     if (!content.trim()) return showError('Write a message first.');
     userTurn = { role: 'user', content };
-    if (state.conversation) {
+    if ($('responses-api').checked) {
+      path = '/responses';
+      const p = parameters();
+      const system = $('system').value.trim();
+      body = {
+        ...(model() ? { model: model() } : {}),
+        input: content,
+        ...(state.conversation ? { conversation: state.conversation.id } : {}),
+        ...(!state.conversation && state.lastResponseId ? { previous_response_id: state.lastResponseId } : {}),
+        ...(system && !state.conversation ? { instructions: system } : {}),
+        ...(p.temperature !== undefined ? { temperature: p.temperature } : {}),
+        ...(p.top_p !== undefined ? { top_p: p.top_p } : {}),
+        ...(p.max_tokens !== undefined ? { max_output_tokens: p.max_tokens } : {}),
+        truncation: 'auto',
+        ...(stream ? { stream: true } : {}),
+      };
+    } else if (state.conversation) {
       path = `/conversations/${encodeURIComponent(state.conversation.id)}/messages`;
       body = { content, ...parameters(), ...streamFields };
     } else {
@@ -402,6 +443,7 @@ function enterConversation(conversation, messages) {
 }
 
 function leaveConversation() {
+  state.lastResponseId = null;
   state.conversation = null;
   state.transcript = [];
   $('conversation-banner').hidden = true;
@@ -544,6 +586,7 @@ document.addEventListener('keydown', (event) => {
 $('stop-button').addEventListener('click', () => state.controller?.abort());
 $('clear').addEventListener('click', () => {
   if (!state.conversation) state.transcript = [];
+  state.lastResponseId = null;
   renderAnswer();
   $('usage').textContent = '';
   showError('');

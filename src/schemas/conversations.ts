@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { inputItemSchema, metadataSchema } from './responses.js';
 import { maxTokensSchema, modelSchema, penaltySchema, stopSchema, temperatureSchema, topPSchema, usageSchema, userSchema } from './common.js';
 
 /** Longest message or system prompt stored (characters): a turn's pair must fit one 4 MB transaction. */
@@ -8,7 +9,17 @@ export const createConversationSchema = z.object({
   system: z.string().max(MAX_STORED_CHARS).optional().describe('System prompt kept with the conversation and sent with every turn.'),
   model: modelSchema.optional(),
   title: z.string().max(256).optional(),
+  items: z.array(inputItemSchema).max(20).optional().describe('Initial items (OpenAI Conversations API), up to 20.'),
+  metadata: metadataSchema.nullable().optional(),
 });
+
+export const updateConversationSchema = z.object({ metadata: metadataSchema });
+export const deletedConversationSchema = z.object({
+  id: z.string(),
+  object: z.literal('conversation.deleted'),
+  deleted: z.literal(true),
+});
+export const addItemsSchema = z.object({ items: z.array(inputItemSchema).min(1).max(20) });
 
 export const conversationSchema = z.object({
   id: z.string(),
@@ -18,13 +29,16 @@ export const conversationSchema = z.object({
   model: z.string(),
   system: z.string().nullable(),
   message_count: z.number().int(),
+  metadata: z.record(z.string(), z.string()).describe('Up to 16 string pairs (OpenAI conversation metadata).'),
 });
 
 export const storedMessageSchema = z.object({
   id: z.string(),
   object: z.literal('conversation.message'),
   seq: z.number().int(),
-  role: z.enum(['user', 'assistant']),
+  role: z
+    .enum(['user', 'assistant', 'system', 'developer', 'tool'])
+    .describe('`tool` rows and assistant rows holding function calls come from the Responses API.'),
   content: z.string(),
   tokens: z.number().int(),
   created_at: z.number().int(),

@@ -67,6 +67,15 @@ export interface ModelCall<C extends Chunk> {
   parse?: boolean;
   /** Runs once a stream completed, before `[DONE]`; a failure becomes the stream's error event. */
   onStreamComplete?: (texts: string[], usage: Usage) => Promise<void>;
+  /**
+   * Turns the upstream's chunks into the caller's events itself (the Responses API's event stream) instead of
+   * relaying chat chunks; it must call `accounting.onComplete` or `onAbandon` exactly once.
+   */
+  relay?: (
+    chunks: AsyncGenerator<C, void, undefined>,
+    accounting: StreamAccounting,
+    promptTokens: number,
+  ) => AsyncGenerator<SseEvent, void, undefined>;
 }
 
 /**
@@ -135,14 +144,16 @@ export async function callModel<T extends WholeAnswer, C extends Chunk>(
   return {
     stream: true,
     backend: trace.backend, // known: startStream waited for the first chunk
-    events: relayStream<C>(chunks, {
-      includeUsage: call.includeUsage,
-      promptTokens,
-      textOf: call.textOf,
-      countTokens: (text) => encoding.count(text),
-      accounting: streamAccounting(reservation, promptTokens, encoding, call.onStreamComplete),
-      keepEmptyChoices: context.azureShape,
-    }),
+    events: call.relay
+      ? call.relay(chunks, streamAccounting(reservation, promptTokens, encoding), promptTokens)
+      : relayStream<C>(chunks, {
+          includeUsage: call.includeUsage,
+          promptTokens,
+          textOf: call.textOf,
+          countTokens: (text) => encoding.count(text),
+          accounting: streamAccounting(reservation, promptTokens, encoding, call.onStreamComplete),
+          keepEmptyChoices: context.azureShape,
+        }),
   };
 }
 

@@ -6,7 +6,20 @@ import type { z } from 'zod';
 import type { conversationSchema, storedMessageSchema } from '../schemas/conversations.js';
 
 export type Conversation = z.infer<typeof conversationSchema>;
-export type StoredMessage = z.infer<typeof storedMessageSchema>;
+export type StoredMessage = z.infer<typeof storedMessageSchema> & {
+  /** The Responses API item a row holds when role + content cannot say it all (function calls, images …). */
+  item?: Record<string, unknown>;
+  /** A row whose item was deleted (kept, emptied, so seqs stay dense). */
+  deleted?: boolean;
+};
+
+/** A row to append: a plain message, or any Responses API item (then `item` is kept beside role + text). */
+export interface NewRow {
+  role: StoredMessage['role'];
+  content: string;
+  tokens: number;
+  item?: Record<string, unknown>;
+}
 
 /** A conversation as read for a turn: what the caller sees, plus what the store needs to write after it. */
 export interface ConversationMeta extends Conversation {
@@ -21,6 +34,7 @@ export interface NewConversation {
   system?: string | null;
   title?: string | null;
   systemTokens: number;
+  metadata?: Record<string, string>;
 }
 
 export interface ConversationPage {
@@ -48,6 +62,15 @@ export interface ConversationStore {
     user: { content: string; tokens: number },
     assistant: { content: string; tokens: number },
   ): Promise<[StoredMessage, StoredMessage]>;
+  /**
+   * Appends rows (a Responses turn's input and output items, or items posted to the conversation) with the
+   * metadata update, conditional on `meta.etag` like `appendTurn`: all or nothing, 409/404 on a lost race.
+   */
+  appendRows(meta: ConversationMeta, rows: NewRow[]): Promise<StoredMessage[]>;
+  /** Replaces the conversation's metadata (OpenAI's up to 16 string pairs). */
+  updateMetadata(meta: ConversationMeta, metadata: Record<string, string>): Promise<ConversationMeta>;
+  /** Empties one row and marks it deleted: seqs stay dense, so pages and the window stay range queries. */
+  deleteRow(meta: ConversationMeta, seq: number): Promise<void>;
   /**
    * Removes the conversation and all its messages (404 if it is not the user's); a turn racing it either lands
    * before or gets a 404. A delete that failed part way is finished by the next one.

@@ -25,6 +25,7 @@ import {
   type ConversationPage,
   type ConversationStore,
   type NewConversation,
+  type NewRow,
   type StoredMessage,
 } from './conversation-store.js';
 import { ownerKey } from './keys.js';
@@ -42,16 +43,31 @@ const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 function toMessage(entity: Record<string, unknown>): StoredMessage {
   const seq = Number(String(entity.rowKey).slice(2));
-  return {
+  const message: StoredMessage = {
     id: messageId(seq),
     object: 'conversation.message',
     seq,
-    role: entity.role as 'user' | 'assistant',
+    role: entity.role as StoredMessage['role'],
     content: unpackText('content', entity),
     tokens: Number(entity.tokens),
     created_at: Number(entity.createdAt),
   };
+  if (Number(entity.itemParts ?? 0) > 0) {
+    message.item = JSON.parse(unpackText('item', entity)) as Record<string, unknown>;
+  }
+  if (entity.deleted === true) message.deleted = true;
+  return message;
 }
+
+const rowEntity = (pk: string, seq: number, row: NewRow, createdAt: number) => ({
+  partitionKey: pk,
+  rowKey: rowKey(seq),
+  role: row.role,
+  tokens: row.tokens,
+  createdAt,
+  ...packText('content', row.content),
+  ...(row.item ? packText('item', JSON.stringify(row.item)) : {}),
+});
 
 function toMeta(id: string, entity: Record<string, unknown>): ConversationMeta {
   return {
@@ -62,6 +78,7 @@ function toMeta(id: string, entity: Record<string, unknown>): ConversationMeta {
     model: String(entity.model),
     system: Number(entity.systemParts ?? 0) > 0 ? unpackText('system', entity) : null,
     message_count: Number(entity.seq ?? 0),
+    metadata: entity.metadata ? (JSON.parse(String(entity.metadata)) as Record<string, string>) : {},
     ownerKey: String(entity.owner),
     systemTokens: Number(entity.systemTokens ?? 0),
     etag: String(entity.etag),
@@ -95,6 +112,7 @@ export class TableConversationStore implements ConversationStore {
       createdAt,
       seq: 0,
       systemTokens: input.systemTokens,
+      metadata: JSON.stringify(input.metadata ?? {}),
       ...packText('system', input.system ?? ''),
     };
     await this.run((t) => t.createEntity(meta));
@@ -115,6 +133,7 @@ export class TableConversationStore implements ConversationStore {
       model: input.model,
       system: input.system ?? null,
       message_count: 0,
+      metadata: input.metadata ?? {},
     };
   }
 
@@ -288,6 +307,71 @@ export class TableConversationStore implements ConversationStore {
       created_at: createdAt,
     });
     return [stored(userSeq, 'user', user), stored(replySeq, 'assistant', assistant)];
+  }
+
+  async appendRows(meta: ConversationMeta, rows: NewRow[]): Promise<StoredMessage[]> {
+    const pk = partition(meta.id);
+    const createdAt = nowSeconds();
+    const first = meta.message_count + 1;
+    const actions: TransactionAction[] = [
+      [
+        'update',
+        { partitionKey: pk, rowKey: META, seq: meta.message_count + rows.length, updatedAt: createdAt },
+        'Merge',
+        { etag: meta.etag },
+      ],
+      ...rows.map((row, i): TransactionAction => ['create', rowEntity(pk, first + i, row, createdAt)]),
+    ];
+    const table = await tableClient(this.tableName);
+    try {
+      this.onOperation();
+      await table.submitTransaction(actions);
+      markStoreUp();
+    } catch (error) {
+      const status = statusOf(error);
+      if (status === 412 || status === 409 || status === 404) {
+        const now = await this.run((t) => t.getEntity(pk, META)).catch(() => undefined);
+        if (!now || now.deleted === true) throw missing(meta.id);
+        throw conflict(
+          'Another turn on this conversation was stored first; nothing was stored for this one. Retry.',
+          'conversation_busy',
+        );
+      }
+      throw storeError(error);
+    }
+    return rows.map((row, i) => {
+      const seq = first + i;
+      const message: StoredMessage = {
+        id: messageId(seq),
+        object: 'conversation.message',
+        seq,
+        role: row.role,
+        content: row.content,
+        tokens: row.tokens,
+        created_at: createdAt,
+      };
+      if (row.item) message.item = row.item;
+      return message;
+    });
+  }
+
+  async updateMetadata(meta: ConversationMeta, metadata: Record<string, string>): Promise<ConversationMeta> {
+    const row = { partitionKey: partition(meta.id), rowKey: META, metadata: JSON.stringify(metadata) };
+    await this.run((t) => t.updateEntity(row, 'Merge'));
+    return { ...meta, metadata };
+  }
+
+  async deleteRow(meta: ConversationMeta, seq: number): Promise<void> {
+    const emptied = {
+      partitionKey: partition(meta.id),
+      rowKey: rowKey(seq),
+      role: 'user',
+      tokens: 0,
+      contentParts: 0,
+      deleted: true,
+      createdAt: nowSeconds(),
+    };
+    await this.run((t) => t.updateEntity(emptied, 'Replace'));
   }
 
   async delete(userId: string, id: string): Promise<void> {

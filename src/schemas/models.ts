@@ -1,0 +1,15 @@
+import { z } from 'zod';
+
+/** OpenAI's model object (https://platform.openai.com/docs/api-reference/models/object). */
+export const modelObjectSchema = z.object({
+  id: z.string().describe('The deployment alias callers pass as `model`.'),
+  object: z.literal('model'),
+  created: z.number().int(),
+  owned_by: z.string(),
+  capabilities: z
+    .array(z.enum(['chat', 'completions', 'embeddings']))
+    .describe("What the deployment answers (this service's addition)."),
+});
+export type ModelObject = z.infer<typeof modelObjectSchema>;
+
+export const modelListSchema = z.object({ object: z.literal('list'), data: z.array(modelObjectSchema) });
