@@ -358,6 +358,17 @@ describe("/api/openai/v1/… aliases of this service's routes", () => {
       (error: any) => error.status === 404,
     );
   });
+
+  it('models and responses answer as /v1 does', async () => {
+    const client = new OpenAI({ baseURL: `${stack.url}/openai/v1`, apiKey: CALLER_KEY, maxRetries: 0 });
+    const ids = [];
+    for await (const model of client.models.list()) ids.push(model.id);
+    assert.ok(ids.includes('gpt-4o-mini') && ids.includes('text-embedding-3-small'), ids.join());
+    assert.equal((await client.models.retrieve('gpt-4o-mini')).id, 'gpt-4o-mini');
+    const response = await client.responses.create({ model: 'gpt-4o-mini', input: 'Knock knock.', store: false });
+    assert.equal(response.object, 'response');
+    assert.equal(response.output_text, "Who's there?");
+  });
 });
 
 describe('quotas apply on the Azure routes', () => {

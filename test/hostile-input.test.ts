@@ -57,6 +57,7 @@ const EMPTY_OBJECT_ANSWER: Record<string, [status: number, param: string | null]
   'openai/v1/chat/completions': [400, 'messages'],
   'openai/v1/completions': [400, 'prompt'],
   'openai/v1/embeddings': [400, 'input'],
+  'openai/v1/responses': [400, 'input'],
   'v1/conversations': [201, null],
   'v1/conversations/{id}/messages': [400, 'content'],
   'v1/conversations/{id}': [400, 'metadata'],

@@ -27,6 +27,8 @@ import { answerResponse, backendHeaders, callContext } from '../http/model-answe
 import { chatFunctions } from './chat.js';
 import { completionsFunctions } from './completions.js';
 import { embeddingsFunctions } from './embeddings.js';
+import { modelFunctions } from './models.js';
+import { responseFunctions } from './responses.js';
 
 const TAG = 'azure-openai';
 
@@ -174,4 +176,7 @@ export const azureFunctions: ApiFunction[] = [
   alias(byRoute(chatFunctions, 'v1/chat/completions'), 'azureV1ChatCompletions'),
   alias(byRoute(completionsFunctions, 'v1/completions'), 'azureV1Completions'),
   alias(byRoute(embeddingsFunctions, 'v1/embeddings'), 'azureV1Embeddings'),
+  alias(byRoute(modelFunctions, 'v1/models'), 'azureV1Models'),
+  alias(byRoute(modelFunctions, 'v1/models/{id}'), 'azureV1Model'),
+  ...responseFunctions.map((fn) => alias(fn, `azureV1${fn.name[0]!.toUpperCase()}${fn.name.slice(1)}`)),
 ];
