@@ -83,10 +83,18 @@ export function preflightResponse(origin: string | null, requestedHeaders: strin
   };
 }
 
+/** Adds `extra` where the response has not set a header itself. A plain object (what our routes return) is merged
+ * directly: a `Headers` object per request was the largest share of this layer's CPU per request. */
 function withHeaders(response: HttpResponseInit, extra: Record<string, string>): HttpResponseInit {
-  const headers = new Headers(response.headers as HeadersInit | undefined);
-  for (const [name, value] of Object.entries(extra)) if (!headers.has(name)) headers.set(name, value);
-  return { ...response, headers: Object.fromEntries(headers.entries()) };
+  const own = response.headers;
+  if (own instanceof Headers || Array.isArray(own)) {
+    const headers = new Headers(own as HeadersInit);
+    for (const [name, value] of Object.entries(extra)) if (!headers.has(name)) headers.set(name, value);
+    return { ...response, headers: Object.fromEntries(headers.entries()) };
+  }
+  const headers: Record<string, string> = { ...extra };
+  for (const [name, value] of Object.entries((own ?? {}) as Record<string, string>)) headers[name.toLowerCase()] = value;
+  return { ...response, headers };
 }
 
 /**
