@@ -10,6 +10,6 @@ const simulator = await startSimulator({
   tokenDelayMs: Number(process.env.SIMULATOR_TOKEN_DELAY_MS ?? 0) || undefined,
 });
 console.log(`Azure OpenAI simulator listening on ${simulator.url}`);
-const stop = () => simulator.close().then(() => process.exit(0));
+const stop = () => void simulator.close().then(() => process.exit(0));
 process.once('SIGINT', stop);
 process.once('SIGTERM', stop);

@@ -429,14 +429,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const n = Math.max(1, Number(body.n ?? 1));
     const lastUser = [...messages].reverse().find((m) => m.role === 'user');
     const key = messages.map((m) => `${m.role}:${messageContentText(m.content)}`).join('\n');
-    const calls = setup ? planCalls(setup, messages as never) : [];
+    const calls = setup ? planCalls(setup, messages) : [];
     const legacy = setup?.legacy === true;
     const variantBase =
       Number(body.temperature ?? 1) > 0 && body.seed === undefined
         ? hash(String(Math.random()))
         : Number(body.seed ?? 0);
     const fullText = (i: number): string => {
-      const results = answerFromResults(messages as never);
+      const results = answerFromResults(messages);
       const userText = messageContentText(lastUser?.content);
       if (format.kind === 'json_schema')
         return JSON.stringify(instanceOf(format.schema, { text: userText, seed: key }));
@@ -916,9 +916,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     }
   }
 
-  const server = createServer(async (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://simulator');
+  const server = createServer((req, res) => void serve(req, res));
+  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
+      const url = new URL(req.url ?? '/', 'http://simulator');
       const bodyText = await readBody(req);
       if (url.pathname.startsWith('/_sim/')) return await control(req, res, url, bodyText);
       const authorization = req.headers.authorization;
@@ -957,7 +958,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         error: { code: 'InternalServerError', message: error instanceof Error ? error.message : String(error) },
       });
     }
-  });
+  }
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -16,7 +16,7 @@ export async function readBodyText(request: HttpRequest, limit = settings().MAX_
   if (Number.isFinite(declared) && declared > limit) throw payloadTooLarge(limit);
   const body = request.body;
   if (!body) return '';
-  const reader = body.getReader();
+  const reader = (body as ReadableStream<Uint8Array>).getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {

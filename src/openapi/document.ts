@@ -211,7 +211,7 @@ export function buildOpenApiDocument(functions: readonly ApiFunction[], options:
       fn.docs.tags.forEach((tag) => tags.add(tag));
       const item = (paths[path] ??= {});
       const key = method.toLowerCase();
-      if (item[key]) throw new Error(`${method} ${path} is defined twice (${item[key]!.operationId} and ${operationId})`);
+      if (item[key]) throw new Error(`${method} ${path} is defined twice (${item[key].operationId} and ${operationId})`);
       // Responses last, as readers expect: parameters, body, then answers.
       const { responses: answers, ...head } = operation;
       item[key] = { ...head, responses: answers };

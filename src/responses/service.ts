@@ -33,7 +33,7 @@ import {
   parseItemId,
   responseItemIds,
 } from './items.js';
-import { MAX_CHAIN_ENTRIES, ResponseStore, type ChainEntry } from './store.js';
+import { MAX_CHAIN_ENTRIES, ResponseStore, type ChainEntry, type StoredResponse } from './store.js';
 import { responseEvents } from './stream.js';
 
 let responses: ResponseStore | undefined;
@@ -145,7 +145,7 @@ async function chainHistory(
           userId,
           picked.slice(1).map((e) => e.id),
         )
-      : new Map();
+      : new Map<string, StoredResponse>();
   older.set(previous.id, previous);
   const items: StoredItem[] = [];
   for (const entry of [...picked].reverse()) {
@@ -209,7 +209,7 @@ async function resolveReferences(userId: string, input: (InputItem | ItemReferen
     if (!stored || stored.id !== item.id)
       throw notFound(`No stored item '${item.id}' (input[${i}]).`, 'item_not_found');
     const { id: _id, ...rest } = stored;
-    return rest as InputItem;
+    return rest;
   });
 }
 

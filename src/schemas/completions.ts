@@ -43,8 +43,8 @@ export type CompletionRequest = z.infer<typeof completionRequestSchema>;
 /** The prompts of a request, one item each: a string, or a token array (a single token array is one prompt). */
 export function promptsOf(prompt: CompletionRequest['prompt']): (string | number[])[] {
   if (typeof prompt === 'string') return [prompt];
-  if (prompt.every((p) => typeof p === 'number')) return [prompt as number[]];
-  return prompt as (string | number[])[];
+  if (prompt.every((p) => typeof p === 'number')) return [prompt];
+  return prompt;
 }
 
 export const completionSchema = z.looseObject({

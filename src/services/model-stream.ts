@@ -1,4 +1,4 @@
-import { ApiError, internalError, toApiError } from '../errors.js';
+import { internalError, toApiError } from '../errors.js';
 import type { Usage } from '../schemas/common.js';
 
 /**

@@ -78,7 +78,7 @@ function toMeta(id: string, entity: Record<string, unknown>): ConversationMeta {
     model: String(entity.model),
     system: Number(entity.systemParts ?? 0) > 0 ? unpackText('system', entity) : null,
     message_count: Number(entity.seq ?? 0),
-    metadata: entity.metadata ? (JSON.parse(String(entity.metadata)) as Record<string, string>) : {},
+    metadata: typeof entity.metadata === 'string' ? (JSON.parse(entity.metadata) as Record<string, string>) : {},
     ownerKey: String(entity.owner),
     systemTokens: Number(entity.systemTokens ?? 0),
     etag: String(entity.etag),

@@ -27,6 +27,9 @@ export function packText(prefix: string, text: string): Record<string, string | 
 export function unpackText(prefix: string, entity: Record<string, unknown>): string {
   const count = Number(entity[`${prefix}Parts`] ?? 0);
   let text = '';
-  for (let i = 0; i < count; i++) text += String(entity[`${prefix}${i}`] ?? '');
+  for (let i = 0; i < count; i++) {
+    const part = entity[`${prefix}${i}`];
+    text += typeof part === 'string' ? part : '';
+  }
   return text;
 }

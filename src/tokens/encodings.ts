@@ -46,7 +46,8 @@ function loadTable(name: EncodingName): RankTable {
   if (path) return decodeTable(readFileSync(path));
   // No built table (e.g. `npm install --ignore-scripts`): derive it from js-tiktoken's ranks; slower, same ids.
   const require = createRequire(import.meta.url);
-  const source = require(`js-tiktoken/ranks/${name}`);
+  type Ranks = Parameters<typeof parseJsTiktokenRanks>[0];
+  const source = require(`js-tiktoken/ranks/${name}`) as Ranks & { default?: Ranks };
   const { header, tokens } = parseJsTiktokenRanks(source.default ?? source, name);
   const offsets = new Uint32Array(header.count + 1);
   const total = tokens.reduce((n, t) => n + (t?.length ?? 0), 0);

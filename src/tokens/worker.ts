@@ -10,7 +10,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { ApiError, serviceUnavailable } from '../errors.js';
+import { serviceUnavailable } from '../errors.js';
 import type { ChatMessageForCount } from './chat.js';
 import type { AllowedSpecial, EncodingName } from './encodings.js';
 
