@@ -146,6 +146,12 @@ var openAiBackends = empty(openAiSecondaryLocation) ? '' : string([
   { name: 'secondary', endpoint: openaiSecondary.outputs.endpoint, priority: openAiSecondaryPriority, weight: 1 }
 ])
 
+module dashboard 'modules/dashboard.bicep' = {
+  name: 'dashboard'
+  scope: rg
+  params: { appInsightsName: monitoring.outputs.appInsightsName, location: location, tags: tags }
+}
+
 module roles 'modules/roles.bicep' = {
   name: 'roles'
   scope: rg
@@ -199,6 +205,8 @@ module api 'modules/functionapp.bicep' = {
       LOG_LEVEL: 'info'
       QUOTA_TOKENS_PER_MINUTE: string(quotaTokensPerMinute)
       QUOTA_TOKENS_PER_DAY: string(quotaTokensPerDay)
+      LOG_FORMAT: 'json'
+      TELEMETRY_CALLER_SALT: uniqueString(rg.id, 'telemetry-caller-hash')
     }
     enableAppServiceAuth: enableAppServiceAuth
     authClientId: checkedAuthClientId

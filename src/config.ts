@@ -71,6 +71,14 @@ export const settingsSchema = z.object({
   // Per-user token quotas; 0 turns a limit off.
   QUOTA_TOKENS_PER_MINUTE: nonNegativeInt.default(0),
   QUOTA_TOKENS_PER_DAY: nonNegativeInt.default(0),
+
+  // Telemetry (docs/telemetry.md).
+  /** One record per request through the Functions logger: a readable line (`text`) or JSON lines (`json`, Azure). */
+  LOG_FORMAT: z.enum(['text', 'json']).default('text'),
+  /** Salt of the caller hash in records and metrics; set per deployment so hashes are stable but not guessable. */
+  TELEMETRY_CALLER_SALT: z.string().min(1).default('local-development'),
+  /** Set by the function app module (it is also the host's): turns the metrics export to Azure Monitor on. */
+  APPLICATIONINSIGHTS_CONNECTION_STRING: z.string().min(1).optional(),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;

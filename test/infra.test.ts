@@ -29,6 +29,11 @@ const LOCAL_ONLY = new Set([
   'CORS_ALLOW_LOOPBACK', // `npm start` allows pages on this machine; Azure allows only CORS_ALLOWED_ORIGINS
 ]);
 
+/** Settings the function app module sets among the host's own (the app reads them too). */
+const SET_BY_FUNCTION_APP_MODULE = new Set([
+  'APPLICATIONINSIGHTS_CONNECTION_STRING', // the host's telemetry; the app's metrics export turns on with it
+]);
+
 /** The keys of the `appSettings: { … }` object passed to the function app module in main.bicep. */
 function bicepAppSettings(): string[] {
   const main = read('infra/main.bicep');
@@ -216,8 +221,13 @@ describe('infra: Easy Auth and browser CORS', () => {
 describe('infra: settings', () => {
   it('sets every setting the app reads in Azure, and nothing the app does not read', () => {
     const inBicep = new Set(bicepAppSettings());
-    const expected = settingNames.filter((name) => !LOCAL_ONLY.has(name));
+    const expected = settingNames.filter((name) => !LOCAL_ONLY.has(name) && !SET_BY_FUNCTION_APP_MODULE.has(name));
     for (const name of expected) assert.ok(inBicep.has(name), `${name} is read by src/config.ts but not set in infra/main.bicep`);
+    const functionApp = read('infra/modules/functionapp.bicep');
+    for (const name of SET_BY_FUNCTION_APP_MODULE) {
+      assert.ok((settingNames as string[]).includes(name), `${name} is listed as set by the module but src/config.ts does not read it`);
+      assert.match(functionApp, new RegExp(`^\\s+${name}: `, 'm'), `${name} is not set in infra/modules/functionapp.bicep`);
+    }
     for (const name of inBicep) assert.ok((settingNames as string[]).includes(name), `${name} is set in Azure but src/config.ts does not read it`);
     for (const name of LOCAL_ONLY) assert.ok((settingNames as string[]).includes(name), `${name} is listed as local-only but no longer exists`);
   });
@@ -283,6 +293,7 @@ describe('infra: template structure', () => {
     'Microsoft.ManagedIdentity/userAssignedIdentities': ['2023-01-31'],
     'Microsoft.OperationalInsights/workspaces': ['2023-09-01'],
     'Microsoft.Insights/components': ['2020-02-02'],
+    'Microsoft.Insights/workbooks': ['2023-06-01'],
     'Microsoft.Storage/storageAccounts': ['2023-05-01'],
     'Microsoft.Storage/storageAccounts/blobServices': ['2023-05-01'],
     'Microsoft.Storage/storageAccounts/blobServices/containers': ['2023-05-01'],
@@ -400,5 +411,33 @@ describe('config files against their schemas', () => {
     assert.equal(host.extensionBundle.id, 'Microsoft.Azure.Functions.ExtensionBundle');
     assert.match(host.extensionBundle.version, /^\[4\.\*?[\d.]*, 5\.0\.0\)$/);
     assert.equal(host.extensions.http.routePrefix, 'api');
+  });
+});
+
+describe('infra: dashboard', () => {
+  const workbook = JSON.parse(read('infra/modules/dashboard.workbook.json'));
+  const tiles = workbook.items.filter((item: any) => item.type === 3).map((item: any) => item.content);
+
+  it('a workbook on the App Insights resource, wired from main.bicep', () => {
+    assert.match(read('infra/main.bicep'), /module dashboard 'modules\/dashboard.bicep'/);
+    const dashboard = read('infra/modules/dashboard.bicep');
+    assert.match(dashboard, /sourceId: appInsights.id/);
+    assert.match(dashboard, /serializedData: loadTextContent\('dashboard.workbook.json'\)/);
+    assert.equal(workbook.version, 'Notebook/1.0');
+  });
+
+  it('has the tiles the operators need, each query documented in docs/telemetry.md', () => {
+    const docs = read('docs/telemetry.md');
+    const names = workbook.items.filter((item: any) => item.type === 3).map((item: any) => item.name);
+    for (const name of ['tokens-by-user', 'throttles', 'latency', 'errors']) assert.ok(names.includes(name), name);
+    for (const tile of tiles) {
+      assert.equal(tile.timeContextFromParameter, 'TimeRange');
+      assert.ok(docs.includes(tile.query), `docs/telemetry.md lacks the query of "${tile.title}"`);
+    }
+    // The queries read the fields the app writes (src/telemetry/record.ts).
+    const record = read('src/telemetry/record.ts');
+    for (const tile of tiles) {
+      for (const [, field] of tile.query.matchAll(/\br\.(\w+)/g)) assert.match(record, new RegExp(`\\b${field}\\??:`), field);
+    }
   });
 });

@@ -6,6 +6,7 @@ import { ApiError, errorResponse, toApiError } from './errors.js';
 import { principalOf, requirePrincipal, type Principal } from './principal.js';
 import { parseWith, queryObject, readJson } from './request.js';
 import { requestIdFor, runInRequestScope, type RequestScope } from '../request-scope.js';
+import { openRecord } from './telemetry.js';
 
 export type ApiHandler = (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>;
 
@@ -154,7 +155,10 @@ export function defineFunction<
   const handler: ApiHandler = async (request, context) => {
     const scope: RequestScope = { requestId: requestIdFor(request.headers.get('x-request-id'), context.invocationId), upstreamIds: [] };
     const origin = request.headers.get('origin');
+    // One telemetry record per request (not for preflights), written when it is answered or its stream ends.
+    const record = request.method === 'OPTIONS' ? undefined : openRecord(request, context, definition, scope);
     let response: HttpResponseInit;
+    let errorCode: string | undefined;
     try {
       response =
         request.method === 'OPTIONS'
@@ -167,9 +171,9 @@ export function defineFunction<
         context.error(`${definition.name} failed (x-request-id ${scope.requestId}): ${what}`);
       }
       response = errorResponse(error);
+      errorCode = error instanceof ApiError || error instanceof UpstreamError ? (toApiError(error).code ?? undefined) : 'internal_error';
     }
-    const upstream = scope.upstreamIds.length > 0 ? ` apim-request-id=${scope.upstreamIds.join(',')}` : '';
-    context.log(`${request.method} ${definition.name} → ${response.status ?? 200} x-request-id=${scope.requestId}${upstream}`);
+    record?.answer(response.status ?? 200, errorCode);
     return withHeaders(response, standardHeaders(origin, scope.requestId));
   };
   return {

@@ -4,12 +4,14 @@ import { clientSignal } from './cancellation.js';
 import { json } from './handler.js';
 import { principalOf } from './principal.js';
 import { sseResponse } from './sse.js';
+import { recordOf } from './telemetry.js';
 
 /** Quotas charge the signed-in caller (without one, the shared anonymous budget); the call ends if the client goes. */
 export const callContext = (request: HttpRequest): CallContext => ({
   caller: principalOf(request)?.id ?? null,
   signal: clientSignal(request),
   trace: {},
+  telemetry: recordOf(request),
 });
 
 /** `x-backend`: which upstream backend answered, so callers can see where their traffic went. */

@@ -16,7 +16,7 @@ export async function createEmbeddings(request: EmbeddingsRequest, context: Call
         : input.reduce<number>((sum, item) => sum + (typeof item === 'string' ? 0 : Array.isArray(item) ? item.length : 1), 0);
     return (await countTokensAsync(encodingForDeployment(deployment).name, texts)) + ids;
   };
-  return callMetered(context, estimate, () =>
-    upstream().embeddings(body, { deployment, signal: context.signal, trace: context.trace }),
-  );
+  if (context.telemetry) context.telemetry.deployment = deployment;
+  const options = { deployment, signal: context.signal, trace: context.trace, observer: context.telemetry };
+  return callMetered(context, estimate, () => upstream().embeddings(body, options));
 }

@@ -9,6 +9,7 @@ import type { Usage } from '../schemas/common.js';
 import { getEncoding, type Encoding } from '../tokens/encodings.js';
 import { contextWindowForModel, encodingNameForModel, maxOutputTokensForModel } from '../tokens/models.js';
 import { relayStream, startStream, type SseEvent, type StreamAccounting } from './model-stream.js';
+import type { CallObserver } from '../telemetry/record.js';
 
 /** An upstream answer relayed as the JSON text it came in (nothing here needed to read it). */
 export class RawJson {
@@ -30,6 +31,8 @@ export interface CallContext {
   azureShape?: boolean;
   /** Filled in by the upstream client with the backend that answered. */
   trace?: CallTrace;
+  /** The request's telemetry record: deployment, quota decision, tokens, upstream timing, how a stream ended. */
+  telemetry?: CallObserver;
 }
 
 /** The encoding that counts a deployment's tokens: by its name when that names a model family, else cl100k_base. */
@@ -92,11 +95,44 @@ async function reserve<C extends Chunk>(call: ModelCall<C>, context: CallContext
   const perChoice = call.answerLimit.value ?? Math.max(1, Math.min(maxOutputTokensForModel(call.deployment), room));
   const wanted = prompt + perChoice * call.choices;
   const minimum = call.answerLimit.value === undefined ? prompt + call.choices : wanted;
-  const reservation = await reserveTokens(context.caller, wanted, minimum);
+  const reservation = await observedReservation(context, () => reserveTokens(context.caller, wanted, minimum), wanted);
   if (reservation && reservation.reserved < wanted) {
     call.body[call.answerLimit.field] = Math.max(1, Math.floor((reservation.reserved - prompt) / call.choices));
   }
   return reservation;
+}
+
+/** Reserves through `take`, telling the record what the quota decided (refusals are the 429 it throws). */
+async function observedReservation(
+  context: CallContext,
+  take: () => Promise<Reservation | null>,
+  wanted: number,
+): Promise<Reservation | null> {
+  const record = context.telemetry;
+  try {
+    const reservation = await take();
+    if (record) record.quota = !reservation ? 'off' : reservation.reserved < wanted ? 'capped' : 'granted';
+    return reservation;
+  } catch (error) {
+    if (record && (error as { code?: unknown }).code === 'quota_exceeded') record.quota = 'refused';
+    throw error;
+  }
+}
+
+const PROMPT_TOKENS = /"prompt_tokens"\s*:\s*(\d+)/;
+const COMPLETION_TOKENS = /"completion_tokens"\s*:\s*(\d+)/;
+
+/**
+ * The usage figures of an upstream answer relayed as text, without parsing the whole of it. A quote inside a
+ * JSON string is escaped, so the last `"usage"` is the answer's own field, never one in the model's text.
+ */
+function usageInText(text: string): { prompt?: number; completion?: number } {
+  const at = text.lastIndexOf('"usage"');
+  if (at < 0) return {};
+  const tail = text.slice(at, at + 400);
+  const prompt = PROMPT_TOKENS.exec(tail)?.[1];
+  const completion = COMPLETION_TOKENS.exec(tail)?.[1];
+  return { prompt: prompt ? Number(prompt) : undefined, completion: completion ? Number(completion) : undefined };
 }
 
 export async function callModel<T extends WholeAnswer, C extends Chunk>(
@@ -105,19 +141,28 @@ export async function callModel<T extends WholeAnswer, C extends Chunk>(
 ): Promise<ModelAnswer<T>> {
   const client = upstream();
   const trace = context.trace ?? {};
-  const options = { deployment: call.deployment, signal: context.signal, trace };
+  const record = context.telemetry;
+  if (record) record.deployment = call.deployment;
+  const options = { deployment: call.deployment, signal: context.signal, trace, observer: record };
   const stream = call.body.stream === true;
   // The hot path: nothing to count or read, so the answer is relayed as it came.
   if (!stream && !call.parse && !quotasEnabled()) {
     const text = await client.rawJson(call.capability, call.body, options);
+    if (record) {
+      record.quota = 'off';
+      const usage = usageInText(text);
+      record.tokens(usage.prompt, usage.completion, 'upstream');
+    }
     return { stream: false, body: new RawJson(text), backend: trace.backend };
   }
   const reservation = await reserve(call, context);
+  if (record && !reservation) record.quota = 'off';
   if (!stream) {
     try {
       const body = (await (call.capability === 'chat'
         ? client.chatCompletion(call.body as never, options)
         : client.completion(call.body as never, options))) as unknown as T;
+      record?.tokens(body.usage?.prompt_tokens, body.usage?.completion_tokens, 'upstream');
       await settleTokens(reservation, body.usage?.total_tokens ?? reservation?.reserved ?? 0);
       return { stream: false, body, backend: trace.backend };
     } catch (error) {
@@ -141,17 +186,19 @@ export async function callModel<T extends WholeAnswer, C extends Chunk>(
   }
   const encoding = encodingForDeployment(call.deployment);
   const promptTokens = await call.promptTokens();
+  record?.streamStarted();
+  const accounting = streamAccounting(reservation, promptTokens, encoding, context, call.onStreamComplete);
   return {
     stream: true,
     backend: trace.backend, // known: startStream waited for the first chunk
     events: call.relay
-      ? call.relay(chunks, streamAccounting(reservation, promptTokens, encoding), promptTokens)
+      ? call.relay(chunks, accounting, promptTokens)
       : relayStream<C>(chunks, {
           includeUsage: call.includeUsage,
           promptTokens,
           textOf: call.textOf,
           countTokens: (text) => encoding.count(text),
-          accounting: streamAccounting(reservation, promptTokens, encoding, call.onStreamComplete),
+          accounting,
           keepEmptyChoices: context.azureShape,
         }),
   };
@@ -165,16 +212,30 @@ function streamAccounting(
   reservation: Reservation | null,
   promptTokens: number,
   encoding: Encoding,
+  context: CallContext,
   onComplete?: (texts: string[], usage: Usage) => Promise<void>,
 ): StreamAccounting {
+  const record = context.telemetry;
   return {
-    async onComplete(usage, texts) {
-      await settleTokens(reservation, usage.total_tokens);
-      await onComplete?.(texts, usage);
+    async onComplete(usage, texts, counted) {
+      record?.tokens(usage.prompt_tokens, usage.completion_tokens, counted ? 'service' : 'upstream');
+      try {
+        await settleTokens(reservation, usage.total_tokens);
+        await onComplete?.(texts, usage);
+      } catch (error) {
+        record?.streamEnded('error');
+        throw error;
+      }
+      record?.streamEnded('done');
     },
     async onAbandon(texts) {
       const delivered = texts.reduce((sum, text) => sum + (text ? encoding.count(text) : 0), 0);
-      await settleTokens(reservation, promptTokens + delivered);
+      record?.tokens(promptTokens, delivered, 'service');
+      try {
+        await settleTokens(reservation, promptTokens + delivered);
+      } finally {
+        record?.streamEnded(context.signal?.aborted ? 'client_left' : 'abandoned');
+      }
     },
   };
 }
@@ -185,9 +246,13 @@ export async function callMetered<T extends WholeAnswer>(
   estimate: () => Promise<number>,
   call: () => Promise<T>,
 ): Promise<T> {
-  const reservation = quotasEnabled() ? await reserveTokens(context.caller, await estimate()) : null;
+  const reservation = quotasEnabled()
+    ? await observedReservation(context, async () => reserveTokens(context.caller, await estimate()), 0)
+    : null;
+  if (context.telemetry && !reservation) context.telemetry.quota = 'off';
   try {
     const result = await call();
+    context.telemetry?.tokens(result.usage?.prompt_tokens, result.usage?.completion_tokens, 'upstream');
     await settleTokens(reservation, result.usage?.total_tokens ?? reservation?.reserved ?? 0);
     return result;
   } catch (error) {

@@ -33,8 +33,8 @@ export function errorEvent(error: unknown): SseEvent {
 }
 
 export interface StreamAccounting {
-  /** Called once the stream completed, with the usage reported to the caller. */
-  onComplete?(usage: Usage, texts: string[]): void | Promise<void>;
+  /** Called once the stream completed, with the usage reported to the caller (`counted`: by this service). */
+  onComplete?(usage: Usage, texts: string[], counted?: boolean): void | Promise<void>;
   /** Called instead when the stream failed or the client left before it completed, with what was relayed. */
   onAbandon?(texts: string[]): void | Promise<void>;
 }
@@ -98,7 +98,7 @@ export async function* relayStream<C extends Chunk>(
     };
     completed = true;
     try {
-      await options.accounting?.onComplete?.(usage, texts);
+      await options.accounting?.onComplete?.(usage, texts, !upstreamUsage);
     } catch (error) {
       yield errorEvent(error);
       return;

@@ -12,6 +12,7 @@ import { ConnectionError, readText, send, TimeoutError, type UpstreamResponse } 
 import { chooseProvider, type Capability, type ProviderDependencies, type UpstreamProvider } from './providers.js';
 import { Router, type Backend, type BackendStatus } from './router.js';
 import { sseData } from './sse.js';
+import type { UpstreamObserver } from '../telemetry/record.js';
 
 export type { Capability } from './providers.js';
 
@@ -26,6 +27,8 @@ export interface CallOptions {
   deployment: string;
   signal?: AbortSignal;
   trace?: CallTrace;
+  /** The request's telemetry record: told of each send, failure and the answer's timing. */
+  observer?: UpstreamObserver;
 }
 
 export interface UpstreamClient {
@@ -139,6 +142,7 @@ export function createUpstreamClient(
       );
       let response: UpstreamResponse;
       if (options.trace && !options.signal?.aborted) options.trace.sent = true;
+      options.observer?.upstreamSend(backend.name);
       try {
         response = await send(provider.url(backend.config, capability, options.deployment), {
           method: 'POST',
@@ -157,11 +161,13 @@ export function createUpstreamClient(
           throw upstreamUnreachable(); // e.g. no token from the credential: nothing the backend did.
         }
         failed(backend, Date.now(), error instanceof TimeoutError ? 'timeout' : 'connection error');
+        options.observer?.upstreamFailed(error instanceof TimeoutError ? 'timeout' : 'connection');
         // A slow model stays slow: after a timeout only another backend that is free right now is tried.
         notBefore.set(backend, error instanceof TimeoutError ? Infinity : Date.now() + backoff(waits));
         last = error instanceof TimeoutError ? upstreamTimeout() : upstreamUnreachable();
         continue;
       }
+      options.observer?.upstreamHeaders(response.status);
       if (response.status >= 200 && response.status < 300) {
         router.succeeded(backend, Date.now());
         if (options.trace) options.trace.backend = backend.name;
@@ -169,6 +175,7 @@ export function createUpstreamClient(
       }
       const text = await readText(response.body, settings.UPSTREAM_TIMEOUT_MS).catch(() => '');
       const failure = provider.failure(response.status, response.headers, text);
+      options.observer?.upstreamFailed(String(response.status));
       const at = Date.now();
       if (response.status === 429) {
         const until = router.throttled(backend, failure.details.retryAfterMs ?? DEFAULT_THROTTLE_MS, at);
@@ -235,6 +242,7 @@ export function createUpstreamClient(
         const broken = error instanceof ConnectionError || error instanceof TimeoutError;
         if (handedOn || !broken || options.signal?.aborted) throw error;
         failed(backend, Date.now(), 'broke before its first byte');
+        options.observer?.upstreamFailed('broken');
         notBefore.set(backend, Infinity);
         if (router.waitMs(Date.now(), notBefore) > 0) throw error; // no other backend is free right now
       }
@@ -250,6 +258,8 @@ export function createUpstreamClient(
     } catch (error) {
       if (error instanceof UpstreamError) throw error;
       throw error instanceof TimeoutError ? upstreamTimeout() : upstreamUnreachable();
+    } finally {
+      options.observer?.upstreamDone();
     }
     throw upstreamUnreachable();
   }
@@ -282,6 +292,7 @@ export function createUpstreamClient(
         yield chunk as Awaited<T>;
       }
     } catch (error) {
+      options.observer?.upstreamCut(error instanceof TimeoutError); // (before it started: the answer is an error)
       if (error instanceof UpstreamError) throw error;
       if (error instanceof TimeoutError) throw streamBroken(`no data for ${settings.STREAM_IDLE_TIMEOUT_MS} ms`);
       throw streamBroken('the connection closed early');

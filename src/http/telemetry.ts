@@ -1,0 +1,55 @@
+/**
+ * The HTTP side of request telemetry: `defineFunction` opens a record per request, the route's call context
+ * carries it into the model-call pipeline (`recordOf`), and it is written through the invocation's logger.
+ */
+import type { HttpRequest, InvocationContext } from '@azure/functions';
+import { settings } from '../config.js';
+import type { RequestScope } from '../request-scope.js';
+import { callerHash } from '../telemetry/caller.js';
+import { emitRecord, type TelemetrySettings } from '../telemetry/emit.js';
+import { RequestRecord } from '../telemetry/record.js';
+import { principalOf } from './principal.js';
+
+const records = new WeakMap<HttpRequest, RequestRecord>();
+
+/** The request's record, for the call context of routes that call the model. */
+export const recordOf = (request: HttpRequest): RequestRecord | undefined => records.get(request);
+
+function telemetrySettings(): { telemetry: TelemetrySettings; salt: string } {
+  try {
+    const s = settings();
+    return {
+      telemetry: { format: s.LOG_FORMAT, connectionString: s.APPLICATIONINSIGHTS_CONNECTION_STRING, clientId: s.AZURE_CLIENT_ID },
+      salt: s.TELEMETRY_CALLER_SALT,
+    };
+  } catch {
+    // Invalid settings answer 500 from the route itself; the record still gets written.
+    return { telemetry: { format: process.env.LOG_FORMAT === 'json' ? 'json' : 'text' }, salt: 'invalid-settings' };
+  }
+}
+
+function callerOf(request: HttpRequest, salt: string): string {
+  try {
+    return callerHash(principalOf(request)?.id, salt);
+  } catch {
+    return callerHash(null, salt);
+  }
+}
+
+export function openRecord(
+  request: HttpRequest,
+  context: InvocationContext,
+  fn: { name: string; route: string },
+  scope: RequestScope,
+): RequestRecord {
+  const { telemetry, salt } = telemetrySettings();
+  const identity = { function: fn.name, route: fn.route, method: request.method, caller: callerOf(request, salt) };
+  const record = new RequestRecord(
+    scope.requestId,
+    identity,
+    (fields) => emitRecord(fields, (line) => context.log(line), telemetry),
+    scope.upstreamIds,
+  );
+  records.set(request, record);
+  return record;
+}
