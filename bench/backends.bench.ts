@@ -24,7 +24,7 @@ function startChild(args: string[], env: Record<string, string>): Promise<{ url:
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let seen = '';
-    child.stdout!.on('data', (c: Buffer) => {
+    child.stdout.on('data', (c: Buffer) => {
       seen += c;
       const m = /listening on (http:\/\/\S+)/.exec(seen);
       if (m) resolve({ url: m[1]!, child });
@@ -139,7 +139,7 @@ for (const connections of [1, CONNECTIONS]) {
   results[key] = Object.fromEntries(SETUPS.map((name) => [name, []]));
   for (const name of Object.keys(apps)) await load(name, 1, connections); // warm-up
   for (let run = 0; run < RUNS; run++)
-    for (const name of Object.keys(apps)) results[key]![name]!.push(await load(name, SECONDS, connections));
+    for (const name of Object.keys(apps)) results[key][name]!.push(await load(name, SECONDS, connections));
 }
 
 console.log(
@@ -168,7 +168,7 @@ for (const [key, byName] of Object.entries(results)) {
       addedCpu: median(flaky.map((r) => r.cpuPerRequest)) - median(healthy.map((r) => r.cpuPerRequest)),
       success: Math.min(...flaky.map((r) => r.success)),
     };
-    summary[key]![name] = s;
+    summary[key][name] = s;
     console.log(
       `\n${key}, ${name}: success ${(s.success * 100).toFixed(2)}% (lowest run); ` +
         `added p50 ${s.addedP50.toFixed(2)} ms; added app CPU ${s.addedCpu.toFixed(3)} ms/request (medians)`,

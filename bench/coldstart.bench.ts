@@ -45,7 +45,7 @@ async function coldStart(script: string, kind: Kind, extraEnv: Record<string, st
         const m = new RegExp(`${prefix} (.*)`).exec(out);
         if (m) resolve(m[1]!);
       };
-      child.stdout!.on('data', (c: Buffer) => ((out += c), check()));
+      child.stdout.on('data', (c: Buffer) => ((out += c), check()));
       check();
     });
   const [port, entryMs] = (await line('READY')).split(' ').map(Number);
@@ -102,7 +102,7 @@ console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const [name, r] of Object.entries(rows)) {
   console.log(`| ${name} | ${r.entryMs.toFixed(1)} | ${r.readyMs.toFixed(0)} | ${r.handlingMs.toFixed(0)} | ${r.sinceStartMs.toFixed(0)} | ${r.parentMs.toFixed(0)} | ${r.rssMb.toFixed(0)} | ${r.heapMb.toFixed(0)} |`);
 }
-const ratio = rows['tokenize']!.sinceStartMs / rows['bare Node server (tokenize answer)']!.sinceStartMs;
+const ratio = rows['tokenize']!.sinceStartMs / rows['bare Node server (tokenize answer)'].sinceStartMs;
 console.log(`\nfirst tokenize answer vs bare Node server: ${ratio.toFixed(2)}×`);
 
 stage(); // the artifact azd deploys, from the dist/ measured above

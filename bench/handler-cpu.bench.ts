@@ -19,7 +19,7 @@ const ROUNDS = 5;
 const sim = await new Promise<{ url: string; kill: () => void }>((resolve, reject) => {
   const child = spawn(process.execPath, ['--import', 'tsx', 'dev/simulator/main.ts'], { cwd: root, env: { ...process.env, SIMULATOR_PORT: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
   let seen = '';
-  child.stdout!.on('data', (c: Buffer) => {
+  child.stdout.on('data', (c: Buffer) => {
     seen += c;
     const m = /listening on (http:\/\/\S+)/.exec(seen);
     if (m) resolve({ url: m[1]!, kill: () => child.kill() });
@@ -83,10 +83,10 @@ async function run(handler: Handler) {
 
 const results: Record<'floor' | 'api', number[]> = { floor: [], api: [] };
 await run(floor);
-await run(api.handler as Handler);
+await run(api.handler);
 for (let round = 0; round < ROUNDS; round++) {
   results.floor.push(await run(floor));
-  results.api.push(await run(api.handler as Handler));
+  results.api.push(await run(api.handler));
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const floorMs = median(results.floor);

@@ -18,7 +18,7 @@ function startChild(args: string[], env: Record<string, string>): Promise<{ url:
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
     let seen = '';
-    child.stdout!.on('data', (c: Buffer) => {
+    child.stdout.on('data', (c: Buffer) => {
       seen += c;
       const m = /listening on (http:\/\/\S+)/.exec(seen);
       if (m) resolve({ url: m[1]!, child });

@@ -48,7 +48,7 @@ function startChild(args: string[]): Promise<{ url: string; child: ChildProcess 
       new Promise((resolve, reject) => {
         const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, PORT: String(port), HOST_LOG: 'false' }, stdio: ['ignore', 'pipe', 'inherit'] });
         let seen = '';
-        child.stdout!.on('data', (c: Buffer) => {
+        child.stdout.on('data', (c: Buffer) => {
           seen += c;
           const m = /listening on (http:\/\/\S+)/.exec(seen);
           if (m) resolve({ url: m[1]!, child });

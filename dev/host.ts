@@ -108,7 +108,7 @@ const bodyPending = (req: IncomingMessage) =>
   !req.complete && ((req.headers['content-length'] ?? '0') !== '0' || req.headers['transfer-encoding'] !== undefined);
 
 async function writeResponse(req: IncomingMessage, res: ServerResponse, response: HttpResponseInit, gone: AbortSignal) {
-  const headers = new Headers(response.headers as HeadersInit | undefined);
+  const headers = new Headers(response.headers);
   let body = response.body;
   if (response.jsonBody !== undefined) {
     body = JSON.stringify(response.jsonBody);
@@ -123,6 +123,8 @@ async function writeResponse(req: IncomingMessage, res: ServerResponse, response
   if (body == null || req.method === 'HEAD') return void res.end();
   if (typeof body === 'string' || body instanceof Uint8Array) return void res.end(body);
   if (body instanceof ArrayBuffer) return void res.end(Buffer.from(body));
+  // Anything else (a URLSearchParams, a FormData) is not something our routes return: send its text form.
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string
   if (!stream) return void res.end(String(body));
   res.flushHeaders();
   const reader = stream.getReader();
@@ -175,7 +177,7 @@ export async function startLocalHost(options: { functions: readonly ApiFunction[
       if (!res.writableFinished) gone.abort();
     });
     const invocationId = randomUUID();
-    const header = (name: string) => (typeof req.headers[name] === 'string' ? (req.headers[name] as string) : null);
+    const header = (name: string) => (typeof req.headers[name] === 'string' ? (req.headers[name]) : null);
     // The host's own answers carry the same headers as the app's: a browser app can read them, and they are traceable.
     const standard = () => standardHeaders(header('origin'), requestIdFor(header('x-request-id'), invocationId));
     const answer = (status: number, body: unknown, extra: Record<string, string> = {}) => {
@@ -233,7 +235,7 @@ export async function startLocalHost(options: { functions: readonly ApiFunction[
         headers,
         body: body?.stream,
         ...(hasBody ? { duplex: 'half' } : {}),
-      } as RequestInit);
+      });
       const request = new HttpRequest({ method, url: url.toString(), nativeRequest, params, query: Object.fromEntries(url.searchParams) } as ConstructorParameters<typeof HttpRequest>[0]);
       // The app's calls for this request end as soon as its client has gone (src/http/cancellation.ts).
       attachClientSignal(request, gone.signal);

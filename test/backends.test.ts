@@ -96,7 +96,7 @@ describe('429 on the preferred backend', () => {
     assert.equal((await requests(b)).length, 8);
     const cooling = await stateOf(url, 'a');
     assert.equal(cooling?.state, 'cooling');
-    assert.ok(Date.parse(cooling!.until!) > Date.now() + 5000, 'cools for about the 10 s retry-after');
+    assert.ok(Date.parse(cooling.until!) > Date.now() + 5000, 'cools for about the 10 s retry-after');
     assert.equal(cooling?.recent.throttled, 1);
     assert.equal((await health(url)).status, 'ok', 'b is still healthy');
     // Every routing decision is logged at debug with the backend's name.

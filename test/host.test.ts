@@ -81,7 +81,7 @@ describe('clients that leave before the first token (issue 14, item 1)', () => {
     // Another user is answered at once (before the fix the upstream pool ran out and this never returned).
     const other = await fetch(`${stack.url}/v1/chat/completions`, { method: 'POST', headers: as('bystander'), body: JSON.stringify({ messages }), signal: AbortSignal.timeout(60_000) });
     assert.equal(other.status, 200);
-    assert.equal(((await other.json()) as any).choices[0].message.content, "Who's there?");
+    assert.equal(((await other.json())).choices[0].message.content, "Who's there?");
 
     // Each was charged its prompt (the model read it), not its 1,024-token reservation; one never sent, nothing.
     const used: number[] = [];
@@ -169,7 +169,7 @@ describe("the host's own answers", () => {
       assert.equal(res.status, 400, path);
       const body = await res.json();
       assert.ok(isErrorShape(body), path);
-      assert.equal((body as any).error.code, 'invalid_path');
+      assert.equal((body).error.code, 'invalid_path');
       assert.equal(res.headers.get('access-control-allow-origin'), ORIGIN);
     }
   });

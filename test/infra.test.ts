@@ -47,12 +47,12 @@ function bicepAppSettings(): string[] {
 function resourceBlocks(text: string): { symbol: string; type: string; body: string }[] {
   return [...text.matchAll(/^resource (\w+) '([^@']+)@[^']+'( existing)? = [^\n]*?\{/gm)].map((m) => {
     let depth = 0;
-    let end = m.index! + m[0].length - 1;
+    let end = m.index + m[0].length - 1;
     for (; end < text.length; end++) {
       if (text[end] === '{') depth++;
       else if (text[end] === '}' && --depth === 0) break;
     }
-    return { symbol: m[1]!, type: m[2]!, body: text.slice(m.index!, end + 1) };
+    return { symbol: m[1]!, type: m[2]!, body: text.slice(m.index, end + 1) };
   });
 }
 
@@ -314,7 +314,7 @@ describe('infra: template structure', () => {
   });
 
   it('references only modules that exist', () => {
-    for (const [, path] of read('infra/main.bicep').matchAll(/module \w+ '([^']+)'/g)) assert.ok(existsSync(new URL(`infra/${path}`, root)), path!);
+    for (const [, path] of read('infra/main.bicep').matchAll(/module \w+ '([^']+)'/g)) assert.ok(existsSync(new URL(`infra/${path}`, root)), path);
   });
 
   it('main.parameters.json sets only declared parameters, and every parameter without a default', () => {
@@ -334,7 +334,7 @@ describe('infra: template structure', () => {
     assert.match(read('infra/main.bicep'), /serviceName: 'api'/);
     assert.ok('api' in parseYaml(read('azure.yaml')).services);
     const plan = resourceBlocks(read('infra/modules/functionapp.bicep')).find((r) => r.type === 'Microsoft.Web/serverfarms');
-    assert.match(plan!.body, /\n  tags: tags\n/);
+    assert.match(plan!.body, /\n {2}tags: tags\n/);
   });
 
   it("role assignments for the deploying user take azd's AZURE_PRINCIPAL_TYPE, not a fixed 'User'", () => {

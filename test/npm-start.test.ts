@@ -42,12 +42,12 @@ async function npmStart(): Promise<NpmStart> {
   // Its own process group (detached), like a terminal's foreground job.
   const child = spawn('npm', ['start'], { cwd: root, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   const log = createWriteStream(`${logDir}/npm-start-${port}.log`);
-  child.stdout!.pipe(log);
-  child.stderr!.pipe(log);
+  child.stdout.pipe(log);
+  child.stderr.pipe(log);
   const url = await new Promise<string>((resolve, reject) => {
     let seen = '';
     const timer = setTimeout(() => reject(new Error(`npm start did not start: ${seen}`)), 90_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       seen += chunk.toString();
       const m = /API ready at (http:\/\/\S+)/.exec(seen);
       if (m) {

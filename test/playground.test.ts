@@ -139,7 +139,7 @@ describe('GET /api/playground', () => {
     const seen: string[] = await page.evaluate(() => (window as any).__seen);
     assert.ok(seen.length >= 3, `the answer arrived in pieces (saw ${JSON.stringify(seen)})`);
     assert.ok(seen.every((s, i) => i === 0 || s.startsWith(seen[i - 1]!)), 'each piece extends the last');
-    assert.ok(seen[0]!.length < answer!.length);
+    assert.ok(seen[0]!.length < answer.length);
     assert.equal(await page.getAttribute('#answer', 'aria-busy'), 'false');
 
     const usage = (await page.textContent('#usage'))!;
@@ -262,7 +262,7 @@ describe('GET /api/playground', () => {
     const preview = JSON.parse(curl.slice(curl.indexOf(" -d '") + 5, -1));
     assert.match(preview.previous_response_id, /^resp_/);
     const first = await fetch(`${stack.url}/v1/responses/${preview.previous_response_id}`, { headers: { 'x-ms-client-principal-id': user } });
-    assert.equal(((await first.json()) as any).output[0].content[0].text, "Who's there?");
+    assert.equal(((await first.json())).output[0].content[0].text, "Who's there?");
     await page.close();
   });
 

@@ -53,7 +53,7 @@ describe('AI SDK', () => {
       model: openai('gpt-4o-mini'),
       prompt: 'Orange.',
       maxRetries: 0,
-      providerOptions: { openai: { previousResponseId: first.providerMetadata!.openai!.responseId as string } },
+      providerOptions: { openai: { previousResponseId: first.providerMetadata!.openai!.responseId } },
     });
     const sent = ((await simRequests(stack)).at(-1)!.body as any).messages;
     assert.deepEqual(

@@ -178,8 +178,8 @@ describe('responses in a conversation', () => {
     assert.ok(ok.length >= 1);
     for (const r of refused)
       assert.ok(
-        (r as PromiseRejectedResult).reason instanceof ConflictError,
-        String((r as PromiseRejectedResult).reason),
+        (r).reason instanceof ConflictError,
+        String((r).reason),
       );
     const items = await allItems(conversation.id);
     assert.equal(items.length, ok.length * 2);
@@ -187,7 +187,7 @@ describe('responses in a conversation', () => {
     for (let i = 0; i < items.length; i += 2) {
       const turn = ok.find((r) => r.value.output[0]!.id === items[i + 1].id);
       assert.ok(turn, `item ${items[i + 1].id} is the answer of a turn that succeeded`);
-      assert.equal(items[i + 1].content[0].text, turn!.value.output_text);
+      assert.equal(items[i + 1].content[0].text, turn.value.output_text);
       assert.match(items[i].content[0].text, /^Turn \d+\.$/);
     }
   });

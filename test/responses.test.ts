@@ -182,7 +182,7 @@ describe('item_reference', () => {
     const items = await client.responses.inputItems.list(first.id);
     await client.responses.create({
       input: [
-        { type: 'item_reference', id: items.data[0]!.id! },
+        { type: 'item_reference', id: items.data[0]!.id },
         { type: 'item_reference', id: first.output[0]!.id! },
         { role: 'user', content: 'Orange.' },
       ],

@@ -60,13 +60,13 @@ describe('bodies that need no preflight (CSRF)', () => {
           body: type === undefined ? new Uint8Array(Buffer.from(JSON.stringify(bodies))) : JSON.stringify(bodies),
         });
         assert.equal(res.status, 415, `${route} as ${type}`);
-        const body = (await res.json()) as any;
+        const body = (await res.json());
         assert.equal(body.error.code, 'unsupported_media_type');
       }
     }
-    const list = (await (await fetch(`${stack.url}/v1/conversations`, { headers: victim })).json()) as any;
+    const list = (await (await fetch(`${stack.url}/v1/conversations`, { headers: victim })).json());
     assert.equal(list.data.length, 1, 'no conversation was created');
-    const history = (await (await fetch(`${stack.url}/v1/conversations/${id}/messages`, { headers: victim })).json()) as any;
+    const history = (await (await fetch(`${stack.url}/v1/conversations/${id}/messages`, { headers: victim })).json());
     assert.equal(history.data.filter((m: any) => m.role === 'user').length, 0, 'no message was posted');
     // `application/json` (with a charset, or a +json type) is read as before.
     for (const type of ['application/json; charset=utf-8', 'application/merge-patch+json']) {

@@ -100,7 +100,7 @@ describe('simulator: protocol and faults', () => {
     assert.equal((await fetch(url('gpt-4o-mini'), { method: 'POST', body })).status, 401);
     const missing = await fetch(url('nope'), { method: 'POST', headers: { 'api-key': 'k' }, body });
     assert.equal(missing.status, 404);
-    assert.equal(((await missing.json()) as any).error.code, 'DeploymentNotFound');
+    assert.equal(((await missing.json())).error.code, 'DeploymentNotFound');
   });
 
   it('accepts a bearer token and records it', async () => {
@@ -129,7 +129,7 @@ describe('simulator: protocol and faults', () => {
     await control('/_sim/faults', { kind: 'content_filter' });
     const filtered = await fetch(url('gpt-4o-mini'), { method: 'POST', headers: { 'api-key': 'k' }, body });
     assert.equal(filtered.status, 400);
-    assert.equal(((await filtered.json()) as any).error.code, 'content_filter');
+    assert.equal(((await filtered.json())).error.code, 'content_filter');
     assert.equal((await fetch(url('gpt-4o-mini'), { method: 'POST', headers: { 'api-key': 'k' }, body })).status, 200);
   });
 

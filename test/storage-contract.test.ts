@@ -131,7 +131,7 @@ for (const [name, make] of conversationStores) {
       for (let i = 0; i < 3; i++) ids.push((await store.create('erin', { model: 'm', systemTokens: 0 })).id);
       const outcomes = await Promise.allSettled([1, 2, 3].map(() => store.delete('erin', ids[0]!)));
       assert.ok(outcomes.some((o) => o.status === 'fulfilled'));
-      for (const o of outcomes) if (o.status === 'rejected') assert.equal((o.reason as any).status, 404);
+      for (const o of outcomes) if (o.status === 'rejected') assert.equal((o.reason).status, 404);
       await store.create('erin', { model: 'm', systemTokens: 0 });
       await assert.rejects(store.create('erin', { model: 'm', systemTokens: 0 }), (e: any) => e.status === 403);
     });

@@ -46,7 +46,7 @@ describe('rank tables', () => {
       assert.equal(table.header.patStr, source.pat_str);
       assert.deepEqual(table.header.specialTokens, source.special_tokens);
       for (let rank = 0; rank < table.header.count; rank++) {
-        const got = table.bytes.subarray(table.offsets[rank]!, table.offsets[rank + 1]!);
+        const got = table.bytes.subarray(table.offsets[rank], table.offsets[rank + 1]);
         const want = expected.tokens[rank] ?? new Uint8Array();
         assert.equal(Buffer.compare(Buffer.from(got), Buffer.from(want)), 0, `rank ${rank}`);
       }

@@ -89,12 +89,12 @@ export function preflightResponse(origin: string | null, requestedHeaders: strin
 function withHeaders(response: HttpResponseInit, extra: Record<string, string>): HttpResponseInit {
   const own = response.headers;
   if (own instanceof Headers || Array.isArray(own)) {
-    const headers = new Headers(own as HeadersInit);
+    const headers = new Headers(own);
     for (const [name, value] of Object.entries(extra)) if (!headers.has(name)) headers.set(name, value);
     return { ...response, headers: Object.fromEntries(headers.entries()) };
   }
   const headers: Record<string, string> = { ...extra };
-  for (const [name, value] of Object.entries((own ?? {}) as Record<string, string>)) headers[name.toLowerCase()] = value;
+  for (const [name, value] of Object.entries((own ?? {}))) headers[name.toLowerCase()] = value;
   return { ...response, headers };
 }
 

@@ -284,7 +284,7 @@ export function createUpstreamClient(
       )) {
         let chunk: T & { error?: { message?: string } };
         try {
-          chunk = JSON.parse(data);
+          chunk = JSON.parse(data) as T & { error?: { message?: string } };
         } catch {
           throw streamBroken('an event was not valid JSON');
         }

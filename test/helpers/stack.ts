@@ -37,12 +37,12 @@ export async function startApp(env: Record<string, string>, logName = 'app'): Pr
   });
   const logFile = `${logDir}/${logName}-${port}.log`;
   const log = createWriteStream(logFile);
-  child.stdout!.pipe(log);
-  child.stderr!.pipe(log);
+  child.stdout.pipe(log);
+  child.stderr.pipe(log);
   const url = await new Promise<string>((resolve, reject) => {
     let seen = '';
     const timer = setTimeout(() => reject(new Error(`app did not start: ${seen}`)), 30_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       seen += chunk.toString();
       const m = /listening on (http:\/\/\S+)/.exec(seen);
       if (m) {
@@ -50,7 +50,7 @@ export async function startApp(env: Record<string, string>, logName = 'app'): Pr
         resolve(m[1]!);
       }
     });
-    child.stderr!.on('data', (chunk: Buffer) => (seen += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (seen += chunk.toString()));
     child.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`app exited with ${code}: ${seen}`));
