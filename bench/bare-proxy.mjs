@@ -6,12 +6,24 @@ const upstream = new URL(process.env.UPSTREAM);
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 const server = http.createServer((req, res) => {
   const path = `/openai/deployments/gpt-4o-mini/chat/completions?api-version=2024-10-21`;
-  const forward = http.request({ host: upstream.hostname, port: upstream.port, path, method: req.method, agent, headers: { 'content-type': 'application/json', 'api-key': 'bench' } }, (up) => {
-    res.writeHead(up.statusCode, up.headers);
-    up.pipe(res);
-  });
+  const forward = http.request(
+    {
+      host: upstream.hostname,
+      port: upstream.port,
+      path,
+      method: req.method,
+      agent,
+      headers: { 'content-type': 'application/json', 'api-key': 'bench' },
+    },
+    (up) => {
+      res.writeHead(up.statusCode, up.headers);
+      up.pipe(res);
+    },
+  );
   forward.on('error', () => res.destroy());
   req.pipe(forward);
 });
 server.keepAliveTimeout = 65_000;
-server.listen(Number(process.env.PORT), '127.0.0.1', () => console.log(`listening on http://127.0.0.1:${server.address().port}`));
+server.listen(Number(process.env.PORT), '127.0.0.1', () =>
+  console.log(`listening on http://127.0.0.1:${server.address().port}`),
+);

@@ -9,8 +9,10 @@ const server = http.createServer((req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(answer);
     const m = process.memoryUsage();
-    console.log(`DONE ${JSON.stringify({ answeredAt: performance.now(), readyAt, firstRequestAt, rssMb: m.rss / 1048576, heapMb: m.heapUsed / 1048576 })}`);
+    console.log(
+      `DONE ${JSON.stringify({ answeredAt: performance.now(), readyAt, firstRequestAt, rssMb: m.rss / 1048576, heapMb: m.heapUsed / 1048576 })}`,
+    );
   });
 });
 let readyAt;
-server.listen(0, '127.0.0.1', () => (readyAt = performance.now(), console.log(`READY ${server.address().port} 0`)));
+server.listen(0, '127.0.0.1', () => ((readyAt = performance.now()), console.log(`READY ${server.address().port} 0`)));

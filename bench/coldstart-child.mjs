@@ -9,8 +9,11 @@ const entryMs = performance.now() - entryStart;
 
 // The POST routes the benchmark calls (the Functions host routes by the registered templates).
 const ROUTES = [
-  [/^v1\/tokenize$/, 'tokenize'], [/^v1\/chat\/completions$/, 'chatCompletions'], [/^v1\/embeddings$/, 'embeddings'],
-  [/^v1\/conversations$/, 'createConversation'], [/^v1\/conversations\/[^/]+\/messages$/, 'postMessage'],
+  [/^v1\/tokenize$/, 'tokenize'],
+  [/^v1\/chat\/completions$/, 'chatCompletions'],
+  [/^v1\/embeddings$/, 'embeddings'],
+  [/^v1\/conversations$/, 'createConversation'],
+  [/^v1\/conversations\/[^/]+\/messages$/, 'postMessage'],
 ];
 let firstRequestAt;
 const server = http.createServer(async (req, res) => {
@@ -23,16 +26,31 @@ const server = http.createServer(async (req, res) => {
   const bytes = Buffer.concat(chunks);
   const id = /conversations\/([^/]+)/.exec(path)?.[1];
   const request = {
-    method: req.method, url: url.toString(), headers: new Headers(req.headers), params: id ? { id } : {}, query: url.searchParams,
-    body: new ReadableStream({ start(c) { if (bytes.length) c.enqueue(new Uint8Array(bytes)); c.close(); } }),
+    method: req.method,
+    url: url.toString(),
+    headers: new Headers(req.headers),
+    params: id ? { id } : {},
+    query: url.searchParams,
+    body: new ReadableStream({
+      start(c) {
+        if (bytes.length) c.enqueue(new Uint8Array(bytes));
+        c.close();
+      },
+    }),
   };
   const response = await handler(request, { log() {}, error() {}, warn() {} });
   res.writeHead(response.status ?? 200, response.headers);
-  res.end(response.jsonBody !== undefined ? JSON.stringify(response.jsonBody) : response.body ?? '');
+  res.end(response.jsonBody !== undefined ? JSON.stringify(response.jsonBody) : (response.body ?? ''));
   if (req.headers['x-last'] === '1') {
     const m = process.memoryUsage();
-    console.log(`DONE ${JSON.stringify({ answeredAt: performance.now(), readyAt, firstRequestAt, rssMb: m.rss / 1048576, heapMb: m.heapUsed / 1048576 })}`);
+    console.log(
+      `DONE ${JSON.stringify({ answeredAt: performance.now(), readyAt, firstRequestAt, rssMb: m.rss / 1048576, heapMb: m.heapUsed / 1048576 })}`,
+    );
   }
 });
 let readyAt;
-server.listen(0, '127.0.0.1', () => (readyAt = performance.now(), console.log(`READY ${server.address().port} ${entryMs}`)));
+server.listen(
+  0,
+  '127.0.0.1',
+  () => ((readyAt = performance.now()), console.log(`READY ${server.address().port} ${entryMs}`)),
+);

@@ -13,7 +13,8 @@ import { deflateRawSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 
 const root = new URL('../', import.meta.url).pathname;
-if (!existsSync(`${root}dist/index.js`)) spawnSync(process.execPath, ['--import', 'tsx', 'scripts/build.ts'], { cwd: root, stdio: 'inherit' });
+if (!existsSync(`${root}dist/index.js`))
+  spawnSync(process.execPath, ['--import', 'tsx', 'scripts/build.ts'], { cwd: root, stdio: 'inherit' });
 
 const azurite = await startAzurite();
 const simulator = await startSimulator();
@@ -30,14 +31,27 @@ const user = { 'x-ms-client-principal-id': 'cold-user', 'content-type': 'applica
 type Kind = { name: string; requests: { path: string; body: unknown }[] };
 const kinds: Kind[] = [
   { name: 'tokenize', requests: [{ path: 'v1/tokenize', body: { text: 'tiktoken is great!' } }] },
-  { name: 'chat', requests: [{ path: 'v1/chat/completions', body: { messages: [{ role: 'user', content: 'Knock knock.' }] } }] },
+  {
+    name: 'chat',
+    requests: [{ path: 'v1/chat/completions', body: { messages: [{ role: 'user', content: 'Knock knock.' }] } }],
+  },
   { name: 'embeddings', requests: [{ path: 'v1/embeddings', body: { input: 'hello world' } }] },
-  { name: 'conversation turn', requests: [{ path: 'v1/conversations', body: {} }, { path: 'v1/conversations/{id}/messages', body: { content: 'Knock knock.' } }] },
+  {
+    name: 'conversation turn',
+    requests: [
+      { path: 'v1/conversations', body: {} },
+      { path: 'v1/conversations/{id}/messages', body: { content: 'Knock knock.' } },
+    ],
+  },
 ];
 
 async function coldStart(script: string, kind: Kind, extraEnv: Record<string, string> = {}) {
   const spawnedAt = performance.now();
-  const child = spawn(process.execPath, ['--enable-source-maps', script], { cwd: root, env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = spawn(process.execPath, ['--enable-source-maps', script], {
+    cwd: root,
+    env: { ...env, ...extraEnv },
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   let out = '';
   const line = (prefix: string) =>
     new Promise<string>((resolve) => {
@@ -61,11 +75,25 @@ async function coldStart(script: string, kind: Kind, extraEnv: Record<string, st
     id = json.id ?? id;
   }
   const parentMs = performance.now() - spawnedAt;
-  const done = JSON.parse(await line('DONE')) as { answeredAt: number; readyAt: number; firstRequestAt: number; rssMb: number; heapMb: number };
+  const done = JSON.parse(await line('DONE')) as {
+    answeredAt: number;
+    readyAt: number;
+    firstRequestAt: number;
+    rssMb: number;
+    heapMb: number;
+  };
   child.kill();
   // The process's own work: ready to listen, then from the first request's arrival to its (last) answer; the
   // parent's client adds its own connect time on top, which a real host's front end does not.
-  return { entryMs: entryMs!, readyMs: done.readyAt, handlingMs: done.answeredAt - done.firstRequestAt, sinceStartMs: done.readyAt + (done.answeredAt - done.firstRequestAt), parentMs, rssMb: done.rssMb, heapMb: done.heapMb };
+  return {
+    entryMs: entryMs!,
+    readyMs: done.readyAt,
+    handlingMs: done.answeredAt - done.firstRequestAt,
+    sinceStartMs: done.readyAt + (done.answeredAt - done.firstRequestAt),
+    parentMs,
+    rssMb: done.rssMb,
+    heapMb: done.heapMb,
+  };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -93,25 +121,38 @@ for (const kind of kinds) {
 // The entry starts one tokenizer worker in the background; without it, for what it costs a cold start.
 {
   const runs = [];
-  for (let i = 0; i < RUNS; i++) runs.push(await coldStart('bench/coldstart-child.mjs', kinds[0]!, { TOKENIZER_WARM: 'false' }));
+  for (let i = 0; i < RUNS; i++)
+    runs.push(await coldStart('bench/coldstart-child.mjs', kinds[0]!, { TOKENIZER_WARM: 'false' }));
   rows['tokenize, no background worker (TOKENIZER_WARM=false)'] = summarize(runs);
 }
 
-console.log('\n| first request | entry load ms | listening at ms | first request handled in ms | answer ready, ms after process start | seen by parent from spawn, ms | RSS MB | heap MB |');
+console.log(
+  '\n| first request | entry load ms | listening at ms | first request handled in ms | answer ready, ms after process start | seen by parent from spawn, ms | RSS MB | heap MB |',
+);
 console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const [name, r] of Object.entries(rows)) {
-  console.log(`| ${name} | ${r.entryMs.toFixed(1)} | ${r.readyMs.toFixed(0)} | ${r.handlingMs.toFixed(0)} | ${r.sinceStartMs.toFixed(0)} | ${r.parentMs.toFixed(0)} | ${r.rssMb.toFixed(0)} | ${r.heapMb.toFixed(0)} |`);
+  console.log(
+    `| ${name} | ${r.entryMs.toFixed(1)} | ${r.readyMs.toFixed(0)} | ${r.handlingMs.toFixed(0)} | ${r.sinceStartMs.toFixed(0)} | ${r.parentMs.toFixed(0)} | ${r.rssMb.toFixed(0)} | ${r.heapMb.toFixed(0)} |`,
+  );
 }
 const ratio = rows['tokenize']!.sinceStartMs / rows['bare Node server (tokenize answer)'].sinceStartMs;
 console.log(`\nfirst tokenize answer vs bare Node server: ${ratio.toFixed(2)}×`);
 
 stage(); // the artifact azd deploys, from the dist/ measured above
 const files = packageFiles();
-const compressed = files.reduce((sum, f) => sum + deflateRawSync(readFileSync(`${stagingPath}${f}`), { level: 9 }).length, 0);
+const compressed = files.reduce(
+  (sum, f) => sum + deflateRawSync(readFileSync(`${stagingPath}${f}`), { level: 9 }).length,
+  0,
+);
 const raw = files.reduce((sum, f) => sum + readFileSync(`${stagingPath}${f}`).length, 0);
-console.log(`deployment package: ${files.length} files, ${(raw / 1048576).toFixed(2)} MB, ${(compressed / 1048576).toFixed(2)} MB compressed`);
+console.log(
+  `deployment package: ${files.length} files, ${(raw / 1048576).toFixed(2)} MB, ${(compressed / 1048576).toFixed(2)} MB compressed`,
+);
 
 mkdirSync(`${root}bench/results`, { recursive: true });
-writeFileSync(`${root}bench/results/coldstart.json`, JSON.stringify({ rows, ratio, packageCompressedMb: compressed / 1048576 }, null, 2));
+writeFileSync(
+  `${root}bench/results/coldstart.json`,
+  JSON.stringify({ rows, ratio, packageCompressedMb: compressed / 1048576 }, null, 2),
+);
 await simulator.close();
 await azurite.stop();

@@ -29,7 +29,13 @@ const sentence = 'The quick brown fox jumps over the lazy dog while the service 
 const long = sentence.repeat(15); // ~300 tokens
 
 async function conversationWith(messages: number): Promise<string> {
-  const { id } = (await (await fetch(`${host.url}/v1/conversations`, { method: 'POST', headers, body: JSON.stringify({ system: 'You are a helpful assistant.' }) })).json()) as { id: string };
+  const { id } = (await (
+    await fetch(`${host.url}/v1/conversations`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ system: 'You are a helpful assistant.' }),
+    })
+  ).json()) as { id: string };
   // Seeded straight through the store (same rows a turn writes), two messages per transaction.
   for (let i = 0; i < messages / 2; i++) {
     const meta = await store.get('bench-user', id);
@@ -40,7 +46,11 @@ async function conversationWith(messages: number): Promise<string> {
 
 const turn = async (id: string) => {
   const start = performance.now();
-  const res = await fetch(`${host.url}/v1/conversations/${id}/messages`, { method: 'POST', headers, body: JSON.stringify({ content: long, max_tokens: 64 }) });
+  const res = await fetch(`${host.url}/v1/conversations/${id}/messages`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ content: long, max_tokens: 64 }),
+  });
   const body = (await res.json()) as { history_messages: number };
   if (res.status !== 200) throw new Error(`turn failed: ${res.status}`);
   return { ms: performance.now() - start, history: body.history_messages };
@@ -55,9 +65,15 @@ for (let i = 0; i < 5; i++) {
   await turn(short);
   await turn(longConv);
 }
-const results: Record<string, { ms: number[]; ops: number; history: number[] }> = { '10 messages': { ms: [], ops: 0, history: [] }, '2,000 messages': { ms: [], ops: 0, history: [] } };
+const results: Record<string, { ms: number[]; ops: number; history: number[] }> = {
+  '10 messages': { ms: [], ops: 0, history: [] },
+  '2,000 messages': { ms: [], ops: 0, history: [] },
+};
 for (let i = 0; i < 30; i++) {
-  for (const [name, id] of [['10 messages', short], ['2,000 messages', longConv]] as const) {
+  for (const [name, id] of [
+    ['10 messages', short],
+    ['2,000 messages', longConv],
+  ] as const) {
     const before = storeStats.operations;
     const r = await turn(id);
     results[name]!.ms.push(r.ms);
@@ -70,7 +86,9 @@ console.log('\n| stored history | turns | median ms | p90 ms | history messages 
 console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
 for (const [name, r] of Object.entries(results)) {
   const sorted = [...r.ms].sort((a, b) => a - b);
-  console.log(`| ${name} | ${r.ms.length} | ${median(r.ms).toFixed(1)} | ${sorted[Math.floor(sorted.length * 0.9)]!.toFixed(1)} | ${median(r.history)} | ${(r.ops / r.ms.length).toFixed(1)} |`);
+  console.log(
+    `| ${name} | ${r.ms.length} | ${median(r.ms).toFixed(1)} | ${sorted[Math.floor(sorted.length * 0.9)]!.toFixed(1)} | ${median(r.history)} | ${(r.ops / r.ms.length).toFixed(1)} |`,
+  );
 }
 const ratio = median(results['2,000 messages']!.ms) / median(results['10 messages']!.ms);
 console.log(`\nratio of median turn latency, 2,000 vs 10 messages: ${ratio.toFixed(2)}`);

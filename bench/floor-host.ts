@@ -16,7 +16,14 @@ function forward(body: Buffer): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const path = '/openai/deployments/gpt-4o-mini/chat/completions?api-version=2024-10-21';
     const req = http.request(
-      { host: upstream.hostname, port: upstream.port, path, method: 'POST', agent, headers: { 'content-type': 'application/json', 'api-key': 'bench', 'content-length': body.length } },
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        path,
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'api-key': 'bench', 'content-length': body.length },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));

@@ -17,7 +17,11 @@ const N = Number(process.env.BENCH_REQUESTS ?? 3000);
 const ROUNDS = 5;
 
 const sim = await new Promise<{ url: string; kill: () => void }>((resolve, reject) => {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'dev/simulator/main.ts'], { cwd: root, env: { ...process.env, SIMULATOR_PORT: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'dev/simulator/main.ts'], {
+    cwd: root,
+    env: { ...process.env, SIMULATOR_PORT: '0' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let seen = '';
   child.stdout.on('data', (c: Buffer) => {
     seen += c;
@@ -33,13 +37,23 @@ const api = functions.find((f) => f.name === 'chatCompletions')!;
 
 const upstream = new URL(sim.url);
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-type Handler = (request: InstanceType<typeof HttpRequest>, context: InstanceType<typeof InvocationContext>) => Promise<HttpResponseInit>;
+type Handler = (
+  request: InstanceType<typeof HttpRequest>,
+  context: InstanceType<typeof InvocationContext>,
+) => Promise<HttpResponseInit>;
 const floor: Handler = async (request) => {
   const body = Buffer.from(await request.arrayBuffer());
   const text = await new Promise<string>((resolve, reject) => {
     const path = '/openai/deployments/gpt-4o-mini/chat/completions?api-version=2024-10-21';
     const req = http.request(
-      { host: upstream.hostname, port: upstream.port, path, method: 'POST', agent, headers: { 'content-type': 'application/json', 'api-key': 'bench', 'content-length': body.length } },
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        path,
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'api-key': 'bench', 'content-length': body.length },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -63,7 +77,8 @@ const request = () =>
     params: {},
     body: { bytes: body },
   });
-const context = () => new InvocationContext({ invocationId: 'bench', functionName: 'bench', logHandler: () => undefined });
+const context = () =>
+  new InvocationContext({ invocationId: 'bench', functionName: 'bench', logHandler: () => undefined });
 
 async function run(handler: Handler) {
   const cpu0 = process.cpuUsage();
@@ -92,10 +107,17 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const floorMs = median(results.floor);
 const apiMs = median(results.api);
 console.log(`\n## Chat handler CPU per request, ${N} requests × ${ROUNDS} alternating rounds (median)\n`);
-console.log(`floor ${floorMs.toFixed(3)} ms, this API ${apiMs.toFixed(3)} ms; this API / floor (requests per CPU second): ${(floorMs / apiMs).toFixed(2)}`);
-console.log(`rounds: floor ${results.floor.map((x) => x.toFixed(3)).join(' ')}; API ${results.api.map((x) => x.toFixed(3)).join(' ')}`);
+console.log(
+  `floor ${floorMs.toFixed(3)} ms, this API ${apiMs.toFixed(3)} ms; this API / floor (requests per CPU second): ${(floorMs / apiMs).toFixed(2)}`,
+);
+console.log(
+  `rounds: floor ${results.floor.map((x) => x.toFixed(3)).join(' ')}; API ${results.api.map((x) => x.toFixed(3)).join(' ')}`,
+);
 mkdirSync(`${root}bench/results`, { recursive: true });
-writeFileSync(`${root}bench/results/handler-cpu.json`, JSON.stringify({ results, floorMs, apiMs, ratio: floorMs / apiMs }, null, 2));
+writeFileSync(
+  `${root}bench/results/handler-cpu.json`,
+  JSON.stringify({ results, floorMs, apiMs, ratio: floorMs / apiMs }, null, 2),
+);
 agent.destroy();
 sim.kill();
 process.exit(0);

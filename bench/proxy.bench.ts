@@ -16,7 +16,11 @@ const RUNS = 3;
 
 function startChild(args: string[], env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, args, {
+      cwd: root,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let seen = '';
     child.stdout.on('data', (c: Buffer) => {
       seen += c;
@@ -30,8 +34,14 @@ function startChild(args: string[], env: Record<string, string>): Promise<{ url:
 const simPort = await freePort();
 const sim = await startChild(['--import', 'tsx', 'dev/simulator/main.ts'], { SIMULATOR_PORT: String(simPort) });
 const bare = await startChild(['bench/bare-proxy.mjs'], { UPSTREAM: sim.url, PORT: String(await freePort()) });
-const floorHost = await startChild(['--import', 'tsx', 'bench/floor-host.ts'], { UPSTREAM: sim.url, PORT: String(await freePort()) });
-const app = await startApp({ AZURE_OPENAI_ENDPOINT: sim.url, AZURE_OPENAI_API_KEY: 'bench', HOST_LOG: 'false' }, 'bench-proxy');
+const floorHost = await startChild(['--import', 'tsx', 'bench/floor-host.ts'], {
+  UPSTREAM: sim.url,
+  PORT: String(await freePort()),
+});
+const app = await startApp(
+  { AZURE_OPENAI_ENDPOINT: sim.url, AZURE_OPENAI_API_KEY: 'bench', HOST_LOG: 'false' },
+  'bench-proxy',
+);
 
 const body = JSON.stringify({ messages: [{ role: 'user', content: 'Knock knock.' }], temperature: 0 });
 const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
@@ -40,17 +50,28 @@ function request(url: string, payload = body): Promise<{ ms: number; ttfb: numbe
   return new Promise((resolve, reject) => {
     const start = performance.now();
     let ttfb = 0;
-    const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } }, (res) => {
-      res.once('data', () => (ttfb = performance.now() - start));
-      res.on('data', () => undefined);
-      res.on('end', () => resolve({ ms: performance.now() - start, ttfb, status: res.statusCode ?? 0 }));
-    });
+    const req = http.request(
+      url,
+      {
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+      },
+      (res) => {
+        res.once('data', () => (ttfb = performance.now() - start));
+        res.on('data', () => undefined);
+        res.on('end', () => resolve({ ms: performance.now() - start, ttfb, status: res.statusCode ?? 0 }));
+      },
+    );
     req.on('error', reject);
     req.end(payload);
   });
 }
 
-/** CPU time (user + system, all threads) a process has used, in ms: per request, it is the figure a busy machine does not blur. */
+/**
+ * CPU time (user + system, all threads) a process has used, in ms: per request, it is the figure a busy machine does
+ * not blur.
+ */
 function cpuMs(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ = 100)
@@ -81,28 +102,46 @@ const targets = {
   'floor (@azure/functions, local host)': `${floorHost.url}/v1/chat/completions`,
   'this API': `${app.url}/v1/chat/completions`,
 };
-const pids: Record<keyof typeof targets, number> = { 'bare proxy': bare.child.pid!, 'floor (@azure/functions, local host)': floorHost.child.pid!, 'this API': app.process.pid! };
+const pids: Record<keyof typeof targets, number> = {
+  'bare proxy': bare.child.pid!,
+  'floor (@azure/functions, local host)': floorHost.child.pid!,
+  'this API': app.process.pid!,
+};
 for (const url of Object.values(targets)) await load(url, 2);
-const runs: Record<string, { rps: number; p50: number; p99: number; errors: number; cpuPerRequest: number }[]> = Object.fromEntries(Object.keys(targets).map((k) => [k, []]));
-for (let run = 0; run < RUNS; run++) for (const [name, url] of Object.entries(targets)) runs[name]!.push(await load(url, SECONDS, pids[name as keyof typeof targets]));
+const runs: Record<string, { rps: number; p50: number; p99: number; errors: number; cpuPerRequest: number }[]> =
+  Object.fromEntries(Object.keys(targets).map((k) => [k, []]));
+for (let run = 0; run < RUNS; run++)
+  for (const [name, url] of Object.entries(targets))
+    runs[name]!.push(await load(url, SECONDS, pids[name as keyof typeof targets]));
 
 console.log(`\n## Non-streamed chat, ${CONNECTIONS} connections, ${SECONDS} s × ${RUNS} runs (alternating)\n`);
 console.log('| target | run | requests/s | p50 ms | p99 ms | server CPU ms per request | errors |');
 console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
-for (const [name, list] of Object.entries(runs)) list.forEach((r, i) => console.log(`| ${name} | ${i + 1} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.cpuPerRequest.toFixed(3)} | ${r.errors} |`));
+for (const [name, list] of Object.entries(runs))
+  list.forEach((r, i) =>
+    console.log(
+      `| ${name} | ${i + 1} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.cpuPerRequest.toFixed(3)} | ${r.errors} |`,
+    ),
+  );
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const rps = (name: keyof typeof targets) => median(runs[name]!.map((r) => r.rps));
 const ratio = rps('this API') / rps('bare proxy');
 const floorRatio = rps('this API') / rps('floor (@azure/functions, local host)');
 const floorToBare = rps('floor (@azure/functions, local host)') / rps('bare proxy');
 const addedP50 = median(runs['this API']!.map((r) => r.p50)) - median(runs['bare proxy']!.map((r) => r.p50));
-console.log(`\nthroughput ratio (median) this API / bare proxy: ${ratio.toFixed(2)}; added p50 at ${CONNECTIONS} connections: ${addedP50.toFixed(2)} ms`);
+console.log(
+  `\nthroughput ratio (median) this API / bare proxy: ${ratio.toFixed(2)}; added p50 at ${CONNECTIONS} connections: ${addedP50.toFixed(2)} ms`,
+);
 console.log(`this API / floor: ${floorRatio.toFixed(2)}; floor / bare proxy: ${floorToBare.toFixed(2)}`);
 const cpu = (name: keyof typeof targets) => median(runs[name]!.map((r) => r.cpuPerRequest));
 const cpuRatio = cpu('floor (@azure/functions, local host)') / cpu('this API');
 const cpuRatioBare = cpu('bare proxy') / cpu('this API');
-console.log(`server CPU per request (median): bare ${cpu('bare proxy').toFixed(3)} ms, floor ${cpu('floor (@azure/functions, local host)').toFixed(3)} ms, this API ${cpu('this API').toFixed(3)} ms`);
-console.log(`CPU efficiency (requests per CPU second, relative): this API / floor ${cpuRatio.toFixed(2)}, this API / bare proxy ${cpuRatioBare.toFixed(2)}`);
+console.log(
+  `server CPU per request (median): bare ${cpu('bare proxy').toFixed(3)} ms, floor ${cpu('floor (@azure/functions, local host)').toFixed(3)} ms, this API ${cpu('this API').toFixed(3)} ms`,
+);
+console.log(
+  `CPU efficiency (requests per CPU second, relative): this API / floor ${cpuRatio.toFixed(2)}, this API / bare proxy ${cpuRatioBare.toFixed(2)}`,
+);
 
 // One connection: added latency per request without queueing, and time to first streamed byte.
 const single = async (url: string, payload: string, n: number) => {
@@ -116,11 +155,22 @@ const oneApi = await single(targets['this API'], body, 300);
 const streamBare = await single(targets['bare proxy'], streamBody, 200);
 const streamApi = await single(targets['this API'], streamBody, 200);
 console.log(`\n## One connection (median)\n`);
-console.log(`non-streamed chat p50: bare ${oneBare.p50.toFixed(2)} ms, this API ${oneApi.p50.toFixed(2)} ms (added ${(oneApi.p50 - oneBare.p50).toFixed(2)} ms)`);
-console.log(`streamed chat, time to first byte: bare ${streamBare.ttfb.toFixed(2)} ms, this API ${streamApi.ttfb.toFixed(2)} ms (added ${(streamApi.ttfb - streamBare.ttfb).toFixed(2)} ms)`);
+console.log(
+  `non-streamed chat p50: bare ${oneBare.p50.toFixed(2)} ms, this API ${oneApi.p50.toFixed(2)} ms (added ${(oneApi.p50 - oneBare.p50).toFixed(2)} ms)`,
+);
+console.log(
+  `streamed chat, time to first byte: bare ${streamBare.ttfb.toFixed(2)} ms, this API ${streamApi.ttfb.toFixed(2)} ms (added ${(streamApi.ttfb - streamBare.ttfb).toFixed(2)} ms)`,
+);
 
 mkdirSync(`${root}bench/results`, { recursive: true });
-writeFileSync(`${root}bench/results/proxy.json`, JSON.stringify({ runs, ratio, floorRatio, floorToBare, cpuRatio, cpuRatioBare, addedP50, oneBare, oneApi, streamBare, streamApi }, null, 2));
+writeFileSync(
+  `${root}bench/results/proxy.json`,
+  JSON.stringify(
+    { runs, ratio, floorRatio, floorToBare, cpuRatio, cpuRatioBare, addedP50, oneBare, oneApi, streamBare, streamApi },
+    null,
+    2,
+  ),
+);
 agent.destroy();
 await app.stop();
 sim.child.kill();

@@ -22,11 +22,15 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 // 1. Per request.
 function chatRequest(format: LogFormat, metrics: boolean, i: number): void {
   const caller = callerHash(`user-${i % 100}`, 'bench-salt');
-  const record = new RequestRecord(`req-${i}`, { function: 'chatCompletions', route: 'v1/chat/completions', method: 'POST', caller }, (f) => {
-    const line = formatRecord(f, format);
-    if (line.length === 0) throw new Error('empty');
-    if (metrics) recordMetrics(f);
-  });
+  const record = new RequestRecord(
+    `req-${i}`,
+    { function: 'chatCompletions', route: 'v1/chat/completions', method: 'POST', caller },
+    (f) => {
+      const line = formatRecord(f, format);
+      if (line.length === 0) throw new Error('empty');
+      if (metrics) recordMetrics(f);
+    },
+  );
   record.deployment = 'gpt-4o-mini';
   record.quota = 'granted';
   record.upstreamSend('oai-example.openai.azure.com');
@@ -36,7 +40,12 @@ function chatRequest(format: LogFormat, metrics: boolean, i: number): void {
   record.answer(200);
 }
 
-function perRequest(label: string, format: LogFormat, metrics: boolean, n = 100_000): { label: string; usPerRequest: number } {
+function perRequest(
+  label: string,
+  format: LogFormat,
+  metrics: boolean,
+  n = 100_000,
+): { label: string; usPerRequest: number } {
   for (let i = 0; i < 5_000; i++) chatRequest(format, metrics, i);
   const samples: number[] = [];
   for (let round = 0; round < 5; round++) {
@@ -53,7 +62,10 @@ class PullReader extends MetricReader {
   protected override async onShutdown(): Promise<void> {}
 }
 
-const results = [perRequest('text line, no meter (npm start)', 'text', false), perRequest('JSON line, no meter', 'json', false)];
+const results = [
+  perRequest('text line, no meter (npm start)', 'text', false),
+  perRequest('JSON line, no meter', 'json', false),
+];
 const provider = new MeterProvider({ readers: [new PullReader()] });
 bindMeter(provider.getMeter('bench'));
 results.push(perRequest('JSON line + metrics on an SDK MeterProvider (Azure)', 'json', true));
@@ -66,7 +78,8 @@ for (const r of results) console.log(`  ${r.label.padEnd(55)} ${r.usPerRequest.t
 console.log(`  ${'caller hash, uncached (HMAC-SHA256)'.padEnd(55)} ${hashUs.toFixed(2)} µs`);
 
 // 2. Cold start, on the deployed bundle.
-if (!existsSync(`${root}dist/index.js`)) spawnSync(process.execPath, ['--import', 'tsx', 'scripts/build.ts'], { cwd: root, stdio: 'inherit' });
+if (!existsSync(`${root}dist/index.js`))
+  spawnSync(process.execPath, ['--import', 'tsx', 'scripts/build.ts'], { cwd: root, stdio: 'inherit' });
 
 function fresh(script: string, cwd = root): Record<string, number> {
   const out = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
@@ -105,7 +118,9 @@ const exportScript = `
 const exportRuns = Array.from({ length: 7 }, () => fresh(exportScript));
 const load = loadTimes(`${root}dist`);
 console.log('\ncold start (ms, median of 7 fresh processes):');
-console.log(`  entry dist/index.js ${load.entry.toFixed(1)}, function list dist/registry.js ${load.registry.toFixed(1)}`);
+console.log(
+  `  entry dist/index.js ${load.entry.toFixed(1)}, function list dist/registry.js ${load.registry.toFixed(1)}`,
+);
 if (process.env.BENCH_BASELINE_DIST) {
   const base = loadTimes(process.env.BENCH_BASELINE_DIST);
   console.log(`  baseline: entry ${base.entry.toFixed(1)}, function list ${base.registry.toFixed(1)}`);
@@ -116,7 +131,12 @@ console.log(
 );
 if (process.env.BENCH_DISTRO_DIR) {
   const distro = Array.from({ length: 5 }, () =>
-    fresh(`const t0 = performance.now(); await import('@azure/monitor-opentelemetry'); console.log(JSON.stringify({ ms: performance.now() - t0 })); process.exit(0);`, process.env.BENCH_DISTRO_DIR),
+    fresh(
+      `const t0 = performance.now(); await import('@azure/monitor-opentelemetry'); console.log(JSON.stringify({ ms: performance.now() - t0 })); process.exit(0);`,
+      process.env.BENCH_DISTRO_DIR,
+    ),
   );
-  console.log(`  for comparison, import of the whole @azure/monitor-opentelemetry distro: ${median(distro.map((d) => d.ms!)).toFixed(1)}`);
+  console.log(
+    `  for comparison, import of the whole @azure/monitor-opentelemetry distro: ${median(distro.map((d) => d.ms!)).toFixed(1)}`,
+  );
 }

@@ -22,7 +22,15 @@ if (!existsSync(`${root}dist/registry.js`) || process.env.BENCH_BUILD === '1') {
 // The local host's code bundled as plain JavaScript (its own copy of the few src/http helpers it uses: the
 // app in dist/ then sees no client-gone signal, as in Azure), serving the bundled function list.
 mkdirSync(`${root}.build`, { recursive: true });
-buildSync({ entryPoints: [`${root}dev/host.ts`], outfile: `${root}.build/bench-host.mjs`, bundle: true, packages: 'external', format: 'esm', platform: 'node', logLevel: 'error' });
+buildSync({
+  entryPoints: [`${root}dev/host.ts`],
+  outfile: `${root}.build/bench-host.mjs`,
+  bundle: true,
+  packages: 'external',
+  format: 'esm',
+  platform: 'node',
+  logLevel: 'error',
+});
 writeFileSync(
   `${root}.build/bench-dist-host.mjs`,
   `import { startLocalHost } from './bench-host.mjs';
@@ -34,7 +42,14 @@ console.log('Local Functions host listening on ' + host.url);
 `,
 );
 
-const sources = ['node_modules/openai/README.md', 'node_modules/openai/CHANGELOG.md', 'node_modules/zod/README.md', 'node_modules/@azure/identity/README.md', 'README.md', 'docs/api.md'];
+const sources = [
+  'node_modules/openai/README.md',
+  'node_modules/openai/CHANGELOG.md',
+  'node_modules/zod/README.md',
+  'node_modules/@azure/identity/README.md',
+  'README.md',
+  'docs/api.md',
+];
 const corpus = sources.map((f) => (existsSync(`${root}${f}`) ? readFileSync(`${root}${f}`, 'utf8') : '')).join('\n');
 const real138 = corpus.slice(0, 138 * KB);
 const real178 = corpus.slice(0, 178 * KB);
@@ -46,7 +61,11 @@ function startChild(args: string[]): Promise<{ url: string; child: ChildProcess 
   return freePort().then(
     (port) =>
       new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, PORT: String(port), HOST_LOG: 'false' }, stdio: ['ignore', 'pipe', 'inherit'] });
+        const child = spawn(process.execPath, args, {
+          cwd: root,
+          env: { ...process.env, PORT: String(port), HOST_LOG: 'false' },
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
         let seen = '';
         child.stdout.on('data', (c: Buffer) => {
           seen += c;
@@ -68,11 +87,19 @@ function post(url: string, body: unknown): Promise<{ ms: number; status: number;
   const payload = JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const start = performance.now();
-    const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } }, (res) => {
-      let bytes = 0;
-      res.on('data', (c: Buffer) => (bytes += c.length));
-      res.on('end', () => resolve({ ms: performance.now() - start, status: res.statusCode ?? 0, bytes }));
-    });
+    const req = http.request(
+      url,
+      {
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+      },
+      (res) => {
+        let bytes = 0;
+        res.on('data', (c: Buffer) => (bytes += c.length));
+        res.on('end', () => resolve({ ms: performance.now() - start, status: res.statusCode ?? 0, bytes }));
+      },
+    );
     req.on('error', reject);
     req.end(payload);
   });
@@ -92,13 +119,16 @@ for (const target of targets) {
   for (let rep = 0; rep < REPS; rep++) {
     const { url, child } = await target.start();
     firsts.push((await post(`${url}/v1/tokenize`, { text: 'a'.repeat(200 * KB), count_only: true })).ms);
-    for (let i = 0; i < 5; i++) laters.push((await post(`${url}/v1/tokenize`, { text: letters[i]!.repeat(200 * KB), count_only: true })).ms);
+    for (let i = 0; i < 5; i++)
+      laters.push((await post(`${url}/v1/tokenize`, { text: letters[i]!.repeat(200 * KB), count_only: true })).ms);
     child.kill();
     // The case the background worker is for: the first large request comes after the instance's first answer.
     const settled = await target.start();
     await post(`${settled.url}/v1/tokenize`, { text: 'tiktoken is great!' });
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    afterFirstAnswer.push((await post(`${settled.url}/v1/tokenize`, { text: 'a'.repeat(200 * KB), count_only: true })).ms);
+    afterFirstAnswer.push(
+      (await post(`${settled.url}/v1/tokenize`, { text: 'a'.repeat(200 * KB), count_only: true })).ms,
+    );
     settled.child.kill();
     const fresh = await target.start();
     firstReal.push((await post(`${fresh.url}/v1/tokenize`, { text: real178 })).ms);
@@ -111,7 +141,11 @@ for (const target of targets) {
 
   // Warm: ids vs count_only, alternating, medians of 15.
   const { url, child } = await target.start();
-  for (const [name, text] of [['real138', real138], ['base64_512', base64], ['real178', real178]] as const) {
+  for (const [name, text] of [
+    ['real138', real138],
+    ['base64_512', base64],
+    ['real178', real178],
+  ] as const) {
     for (let i = 0; i < 3; i++) await post(`${url}/v1/tokenize`, { text });
     const count: number[] = [];
     const ids: number[] = [];
@@ -144,15 +178,25 @@ const f = (n: number) => n.toFixed(1);
 console.log('\n| target | input | count_only ms | ids ms | ids / count_only | answer KB |');
 console.log('| --- | --- | ---: | ---: | ---: | ---: |');
 for (const [name, r] of Object.entries(results)) {
-  for (const [input, label] of [['real138', '138 KB real text'], ['base64_512', '512 KB random base64'], ['real178', '178 KB real text']] as const) {
-    console.log(`| ${name} | ${label} | ${f(r[`${input}_count`]!)} | ${f(r[`${input}_ids`]!)} | ${(r[`${input}_ids`]! / r[`${input}_count`]!).toFixed(2)} | ${f(r[`${input}_jsonKB`]!)} |`);
+  for (const [input, label] of [
+    ['real138', '138 KB real text'],
+    ['base64_512', '512 KB random base64'],
+    ['real178', '178 KB real text'],
+  ] as const) {
+    console.log(
+      `| ${name} | ${label} | ${f(r[`${input}_count`]!)} | ${f(r[`${input}_ids`]!)} | ${(r[`${input}_ids`]! / r[`${input}_count`]!).toFixed(2)} | ${f(r[`${input}_jsonKB`]!)} |`,
+    );
   }
 }
 console.log(`\ngpt-tokenizer in-process, 178 KB real text: ${f(gptMs)} ms`);
-console.log('\n| target | 178 KB real text ids, warm: × gpt-tokenizer | first request after start: 178 KB real ids ms (× gpt-tokenizer) | first 200K one-letter ms, as the first request | later ones ms | first / later | first 200K one-letter ms, 1 s after a small first request | that / later |');
+console.log(
+  '\n| target | 178 KB real text ids, warm: × gpt-tokenizer | first request after start: 178 KB real ids ms (× gpt-tokenizer) | first 200K one-letter ms, as the first request | later ones ms | first / later | first 200K one-letter ms, 1 s after a small first request | that / later |',
+);
 console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const [name, r] of Object.entries(results)) {
-  console.log(`| ${name} | ${(r.real178_ids! / gptMs).toFixed(2)} | ${f(r.firstReal178!)} (${(r.firstReal178! / gptMs).toFixed(2)}) | ${f(r.first200kLetter!)} | ${f(r.later200kLetter!)} | ${(r.first200kLetter! / r.later200kLetter!).toFixed(2)} | ${f(r.afterFirstAnswer200kLetter!)} | ${(r.afterFirstAnswer200kLetter! / r.later200kLetter!).toFixed(2)} |`);
+  console.log(
+    `| ${name} | ${(r.real178_ids! / gptMs).toFixed(2)} | ${f(r.firstReal178!)} (${(r.firstReal178! / gptMs).toFixed(2)}) | ${f(r.first200kLetter!)} | ${f(r.later200kLetter!)} | ${(r.first200kLetter! / r.later200kLetter!).toFixed(2)} | ${f(r.afterFirstAnswer200kLetter!)} | ${(r.afterFirstAnswer200kLetter! / r.later200kLetter!).toFixed(2)} |`,
+  );
 }
 mkdirSync(`${root}bench/results`, { recursive: true });
 writeFileSync(`${root}bench/results/tokenize-http.json`, JSON.stringify({ results, gptMs }, null, 2));

@@ -60,15 +60,28 @@ export interface AzuriteOptions {
 export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurite> {
   const port = options.port ?? (await freePort());
   const main = createRequire(import.meta.url).resolve('azurite/dist/src/table/main.js');
-  const args = [main, '--tableHost', '127.0.0.1', '--tablePort', String(port), '--skipApiVersionCheck', '--disableTelemetry'];
+  const args = [
+    main,
+    '--tableHost',
+    '127.0.0.1',
+    '--tablePort',
+    String(port),
+    '--skipApiVersionCheck',
+    '--disableTelemetry',
+  ];
   if (options.location) args.push('--location', options.location);
   else args.push('--inMemoryPersistence');
   if (options.silent ?? true) args.push('--silent');
   if (options.https) args.push('--cert', options.https.cert, '--key', options.https.key);
   if (options.oauth) args.push('--oauth', options.oauth);
   if (options.debugLog) args.push('--debug', options.debugLog);
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'], detached: options.detached ?? false });
-  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`Azurite exited early (code ${code})`))));
+  const child = spawn(process.execPath, args, {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    detached: options.detached ?? false,
+  });
+  const exited = new Promise<never>((_, reject) =>
+    child.once('exit', (code) => reject(new Error(`Azurite exited early (code ${code})`))),
+  );
   await Promise.race([waitForPort(port), exited]);
   exited.catch(() => undefined);
   return {
@@ -106,8 +119,24 @@ export function localCertificate(dir: string): TlsFiles {
   mkdirSync(dir, { recursive: true });
   const result = spawnSync(
     'openssl',
-    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-days', '30', '-subj', '/CN=127.0.0.1',
-      '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-keyout', files.key, '-out', files.cert],
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-sha256',
+      '-days',
+      '30',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      '-keyout',
+      files.key,
+      '-out',
+      files.cert,
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   if (result.error || result.status !== 0) {

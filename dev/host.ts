@@ -27,7 +27,10 @@ interface CompiledRoute {
   names: string[];
 }
 
-/** `v1/conversations/{id}/messages` → a regex with named segments; `{name?}` is optional, `{name:constraint}` ignores the constraint. */
+/**
+ * `v1/conversations/{id}/messages` → a regex with named segments; `{name?}` is optional, `{name:constraint}` ignores
+ * the constraint.
+ */
 function compileRoute(fn: ApiFunction): CompiledRoute {
   const names: string[] = [];
   const source = fn.route
@@ -43,7 +46,9 @@ function compileRoute(fn: ApiFunction): CompiledRoute {
 }
 
 export function routePrefix(hostJsonPath = new URL('../host.json', import.meta.url)): string {
-  const hostJson = JSON.parse(readFileSync(hostJsonPath, 'utf8')) as { extensions?: { http?: { routePrefix?: string } } };
+  const hostJson = JSON.parse(readFileSync(hostJsonPath, 'utf8')) as {
+    extensions?: { http?: { routePrefix?: string } };
+  };
   return hostJson.extensions?.http?.routePrefix ?? 'api';
 }
 
@@ -52,7 +57,9 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
   res.end(JSON.stringify(body));
 }
 
-const hostError = (message: string, code: string, type = 'invalid_request_error') => ({ error: { message, type, param: null, code } });
+const hostError = (message: string, code: string, type = 'invalid_request_error') => ({
+  error: { message, type, param: null, code },
+});
 
 /**
  * The request body as a stream the app reads at its own pace (the real host's HTTP stream mode), so the app's size
@@ -79,7 +86,8 @@ function bodyStream(req: IncomingMessage): { stream: ReadableStream<Uint8Array>;
       });
       req.once('end', () => discarding || controller.close());
       req.once('close', () => {
-        if (!req.complete && !discarding) controller.error(badRequest('The client closed the request before its body ended.', null, 'incomplete_body'));
+        if (!req.complete && !discarding)
+          controller.error(badRequest('The client closed the request before its body ended.', null, 'incomplete_body'));
       });
       req.pause();
     },
@@ -114,7 +122,8 @@ async function writeResponse(req: IncomingMessage, res: ServerResponse, response
     body = JSON.stringify(response.jsonBody);
     if (!headers.has('content-type')) headers.set('content-type', 'application/json');
   }
-  const stream = body instanceof ReadableStream ? body : body instanceof Readable ? (Readable.toWeb(body) as ReadableStream) : null;
+  const stream =
+    body instanceof ReadableStream ? body : body instanceof Readable ? (Readable.toWeb(body) as ReadableStream) : null;
   // The client left while the app worked (e.g. before a slow upstream's first token): cancelling the body is how the
   // app learns to abort its upstream call and settle its quota; nothing is written.
   if (gone.aborted) return void (await stream?.cancel().catch(() => undefined));
@@ -165,7 +174,12 @@ export interface LocalHost {
   close(): Promise<void>;
 }
 
-export async function startLocalHost(options: { functions: readonly ApiFunction[]; port?: number; host?: string; log?: boolean }): Promise<LocalHost> {
+export async function startLocalHost(options: {
+  functions: readonly ApiFunction[];
+  port?: number;
+  host?: string;
+  log?: boolean;
+}): Promise<LocalHost> {
   const prefix = routePrefix();
   const routes = options.functions.map(compileRoute);
   const log = options.log ?? true;
@@ -177,7 +191,7 @@ export async function startLocalHost(options: { functions: readonly ApiFunction[
       if (!res.writableFinished) gone.abort();
     });
     const invocationId = randomUUID();
-    const header = (name: string) => (typeof req.headers[name] === 'string' ? (req.headers[name]) : null);
+    const header = (name: string) => (typeof req.headers[name] === 'string' ? req.headers[name] : null);
     // The host's own answers carry the same headers as the app's: a browser app can read them, and they are traceable.
     const standard = () => standardHeaders(header('origin'), requestIdFor(header('x-request-id'), invocationId));
     const answer = (status: number, body: unknown, extra: Record<string, string> = {}) => {
@@ -196,11 +210,18 @@ export async function startLocalHost(options: { functions: readonly ApiFunction[
         return answer(400, hostError('The request target is not a valid URL.', 'invalid_path'));
       }
       const path = url.pathname.startsWith(`/${prefix}/`) ? url.pathname.slice(prefix.length + 1) : null;
-      const matches = path === null ? [] : routes.flatMap((r) => (r.pattern.exec(path) ? [{ route: r, match: r.pattern.exec(path)! }] : []));
+      const matches =
+        path === null
+          ? []
+          : routes.flatMap((r) => (r.pattern.exec(path) ? [{ route: r, match: r.pattern.exec(path)! }] : []));
       // A preflight for a path no function serves (or cannot decode) still gets its CORS answer, so that the
       // browser goes on to show the request's 404 or 400 to the page.
       const preflight = () => {
-        const answer = preflightResponse(header('origin'), header('access-control-request-headers'), ['GET', 'POST', 'DELETE']);
+        const answer = preflightResponse(header('origin'), header('access-control-request-headers'), [
+          'GET',
+          'POST',
+          'DELETE',
+        ]);
         res.writeHead(answer.status ?? 204, { ...standard(), ...(answer.headers as Record<string, string>) });
         res.end();
       };
@@ -211,7 +232,11 @@ export async function startLocalHost(options: { functions: readonly ApiFunction[
       const hit = matches.find((m) => m.route.fn.methods.includes(method as never));
       if (!hit) {
         const allowed = [...new Set(matches.flatMap((m) => m.route.fn.methods))];
-        return answer(405, hostError(`Method ${method} not allowed. Allowed: ${allowed.join(', ')}.`, 'method_not_allowed'), { allow: allowed.join(', ') });
+        return answer(
+          405,
+          hostError(`Method ${method} not allowed. Allowed: ${allowed.join(', ')}.`, 'method_not_allowed'),
+          { allow: allowed.join(', ') },
+        );
       }
       if (Number(req.headers['content-length'] ?? 0) > HOST_BODY_LIMIT) {
         return answer(413, hostError('Request body too large.', 'payload_too_large'));
@@ -227,7 +252,8 @@ export async function startLocalHost(options: { functions: readonly ApiFunction[
         return answer(400, hostError(`The path ${url.pathname} has malformed percent-encoding.`, 'invalid_path'));
       }
       const headers = new Headers();
-      for (const [name, value] of Object.entries(req.headers)) if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+      for (const [name, value] of Object.entries(req.headers))
+        if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
       const hasBody = method !== 'GET' && method !== 'HEAD';
       const body = hasBody ? bodyStream(req) : undefined;
       const nativeRequest = new Request(url, {
@@ -236,7 +262,13 @@ export async function startLocalHost(options: { functions: readonly ApiFunction[
         body: body?.stream,
         ...(hasBody ? { duplex: 'half' } : {}),
       });
-      const request = new HttpRequest({ method, url: url.toString(), nativeRequest, params, query: Object.fromEntries(url.searchParams) } as ConstructorParameters<typeof HttpRequest>[0]);
+      const request = new HttpRequest({
+        method,
+        url: url.toString(),
+        nativeRequest,
+        params,
+        query: Object.fromEntries(url.searchParams),
+      } as ConstructorParameters<typeof HttpRequest>[0]);
       // The app's calls for this request end as soon as its client has gone (src/http/cancellation.ts).
       attachClientSignal(request, gone.signal);
       const fn = hit.route.fn;
@@ -250,10 +282,14 @@ export async function startLocalHost(options: { functions: readonly ApiFunction[
       const response = await fn.handler(request, context);
       body?.drop(); // What the app has not read by now, it never will.
       await writeResponse(req, res, response, gone.signal);
-      if (log) console.log(`${method} ${url.pathname} → ${gone.signal.aborted ? 'client gone' : res.statusCode} (${(performance.now() - started).toFixed(1)} ms)`);
+      if (log)
+        console.log(
+          `${method} ${url.pathname} → ${gone.signal.aborted ? 'client gone' : res.statusCode} (${(performance.now() - started).toFixed(1)} ms)`,
+        );
     } catch (error) {
       console.error('local host: unhandled', error instanceof Error ? error.message : error);
-      if (!res.headersSent && !gone.signal.aborted) answer(500, hostError('Internal host error.', 'internal_error', 'server_error'));
+      if (!res.headersSent && !gone.signal.aborted)
+        answer(500, hostError('Internal host error.', 'internal_error', 'server_error'));
       else res.destroy();
     }
   });
@@ -278,7 +314,11 @@ export async function startLocalHost(options: { functions: readonly ApiFunction[
 // Run directly: serve the app's functions (the environment already holds its settings).
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const { functions } = await import('../src/functions/registry.js');
-  const host = await startLocalHost({ functions, port: Number(process.env.PORT ?? 7071), log: process.env.HOST_LOG !== 'false' });
+  const host = await startLocalHost({
+    functions,
+    port: Number(process.env.PORT ?? 7071),
+    log: process.env.HOST_LOG !== 'false',
+  });
   console.log(`Local Functions host listening on ${host.url}`);
   // As the deployed entry does: one tokenizer worker starts now, not on the first large request.
   void import('../src/tokens/worker.js').then((m) => m.warmPool());

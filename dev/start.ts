@@ -102,7 +102,8 @@ async function ensureStorage() {
 const SIMULATOR_KEY = 'local-simulator-key';
 
 async function ensureUpstream() {
-  if (env.OPENAI_BASE_URL) return console.log(`upstream: OpenAI-compatible server at ${new URL(env.OPENAI_BASE_URL).host}`);
+  if (env.OPENAI_BASE_URL)
+    return console.log(`upstream: OpenAI-compatible server at ${new URL(env.OPENAI_BASE_URL).host}`);
   if (env.AZURE_OPENAI_ENDPOINT || env.AZURE_OPENAI_BACKENDS) {
     const auth = env.AZURE_OPENAI_API_KEY ? 'api-key' : 'managed identity / az login';
     const where = env.AZURE_OPENAI_BACKENDS ? 'the AZURE_OPENAI_BACKENDS' : new URL(env.AZURE_OPENAI_ENDPOINT!).host;
@@ -114,10 +115,13 @@ async function ensureUpstream() {
   const count = Number(env.SIMULATOR_BACKENDS ?? 1);
   if (count > 1) return startSimulatorBackends(port, count);
   env.AZURE_OPENAI_ENDPOINT = `http://127.0.0.1:${port}`;
-  if (await isListening(port)) return console.log(`upstream: Azure OpenAI simulator already running on 127.0.0.1:${port}`);
+  if (await isListening(port))
+    return console.log(`upstream: Azure OpenAI simulator already running on 127.0.0.1:${port}`);
   const simulator = await startSimulator({ port });
   stops.push(() => simulator.close());
-  console.log(`upstream: Azure OpenAI simulator at ${simulator.url} (AZURE_OPENAI_ENDPOINT is unset; set it to use Azure)`);
+  console.log(
+    `upstream: Azure OpenAI simulator at ${simulator.url} (AZURE_OPENAI_ENDPOINT is unset; set it to use Azure)`,
+  );
 }
 
 /** SIMULATOR_BACKENDS=N: N simulators on consecutive ports as N backends of one priority, to watch failover. */
@@ -127,7 +131,9 @@ async function startSimulatorBackends(firstPort: number, count: number) {
     const simulator = await startSimulator({ port: firstPort + i });
     stops.push(() => simulator.close());
     backends.push({ name: `sim-${String.fromCharCode(97 + i)}`, endpoint: simulator.url, priority: 1, weight: 1 });
-    console.log(`upstream: simulator backend ${backends[i]!.name} at ${simulator.url} (faults: POST ${simulator.url}/_sim/faults)`);
+    console.log(
+      `upstream: simulator backend ${backends[i]!.name} at ${simulator.url} (faults: POST ${simulator.url}/_sim/faults)`,
+    );
   }
   env.AZURE_OPENAI_BACKENDS = JSON.stringify(backends);
 }

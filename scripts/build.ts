@@ -16,13 +16,16 @@ rmSync(out, { recursive: true, force: true });
 // The deployed entry registers every function of the registry from a route table written here, and loads a route's
 // module (its zod schemas and services) on that route's first request: a cold start pays only for @azure/functions,
 // and a first tokenize request does not load the chat, conversation and storage code.
-const moduleFiles = readdirSync(new URL('src/functions/', root)).filter((f) => f.endsWith('.ts') && f !== 'registry.ts');
+const moduleFiles = readdirSync(new URL('src/functions/', root)).filter(
+  (f) => f.endsWith('.ts') && f !== 'registry.ts',
+);
 const moduleOf = new Map<string, [string, string]>();
 for (const file of moduleFiles) {
   const exports = (await import(new URL(`src/functions/${file}`, root).href)) as Record<string, unknown>;
   for (const [exportName, value] of Object.entries(exports)) {
     if (!Array.isArray(value)) continue;
-    for (const f of value as ApiFunction[]) if (functions.includes(f)) moduleOf.set(f.name, [file.replace(/\.ts$/, '.js'), exportName]);
+    for (const f of value as ApiFunction[])
+      if (functions.includes(f)) moduleOf.set(f.name, [file.replace(/\.ts$/, '.js'), exportName]);
   }
 }
 const missing = functions.filter((f) => !moduleOf.has(f.name)).map((f) => f.name);
@@ -72,7 +75,11 @@ for (const [name, route, methods, authLevel, file, exportName] of routes) {
 );
 
 await build({
-  entryPoints: { index: '.build/entry.ts', registry: 'src/functions/registry.ts', 'tokenize-worker': 'src/tokens/tokenize-worker.ts' },
+  entryPoints: {
+    index: '.build/entry.ts',
+    registry: 'src/functions/registry.ts',
+    'tokenize-worker': 'src/tokens/tokenize-worker.ts',
+  },
   absWorkingDir: root.pathname,
   outdir: 'dist',
   bundle: true,
@@ -87,13 +94,16 @@ await build({
   // Provided by the Functions worker at run time.
   external: ['@azure/functions-core'],
   // Some bundled CommonJS dependencies call require(); give the ESM bundle one.
-  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+  },
   logLevel: 'warning',
 });
 
 mkdirSync(new URL('tokens/tables/', out), { recursive: true });
 mkdirSync(new URL('playground/', out), { recursive: true });
-for (const file of ['index.html', 'playground.js', 'playground.css']) cpSync(new URL(`src/playground/${file}`, root), new URL(`playground/${file}`, out));
+for (const file of ['index.html', 'playground.js', 'playground.css'])
+  cpSync(new URL(`src/playground/${file}`, root), new URL(`playground/${file}`, out));
 cpSync(new URL('src/tokens/tables/', root), new URL('tokens/tables/', out), { recursive: true });
 
 let total = 0;

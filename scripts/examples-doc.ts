@@ -1,7 +1,8 @@
 /**
  * Writes docs/examples.md: the seed's prompt patterns (src/playground/presets.ts) as curl and as `openai`-client
  * code, each followed by what that exact code printed against this API in front of the Azure OpenAI simulator.
- * Run: `npx tsx scripts/examples-doc.ts` (starts its own simulator, Azurite-free app and ports; leaves nothing running).
+ * Run: `npx tsx scripts/examples-doc.ts` (starts its own simulator, Azurite-free app and ports; leaves nothing
+ * running).
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';

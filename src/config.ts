@@ -1,9 +1,12 @@
 import { z } from 'zod';
 
 /** Comma-separated list → trimmed, non-empty items. */
-const list = z
-  .string()
-  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
+const list = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean),
+);
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
@@ -27,8 +30,14 @@ export const settingsSchema = z.object({
   AZURE_OPENAI_BACKENDS: z.string().min(1).optional(),
   /** Only where managed identity does not apply (the simulator, a key-only resource). */
   AZURE_OPENAI_API_KEY: z.string().min(1).optional(),
-  AZURE_OPENAI_API_VERSION: z.string().regex(/^\d{4}-\d{2}-\d{2}(-preview)?$/).default('2024-10-21'),
-  /** Deployment names per capability, comma-separated; the first is the default. Each name is also the `model` alias callers use. */
+  AZURE_OPENAI_API_VERSION: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}(-preview)?$/)
+    .default('2024-10-21'),
+  /**
+   * Deployment names per capability, comma-separated; the first is the default. Each name is also the `model` alias
+   * callers use.
+   */
   AZURE_OPENAI_CHAT_DEPLOYMENTS: list.default(['gpt-4o-mini']),
   AZURE_OPENAI_COMPLETIONS_DEPLOYMENTS: list.default(['gpt-35-turbo-instruct']),
   AZURE_OPENAI_EMBEDDINGS_DEPLOYMENTS: list.default(['text-embedding-3-small']),
@@ -43,7 +52,10 @@ export const settingsSchema = z.object({
   UPSTREAM_MAX_RETRIES: nonNegativeInt.default(3),
   UPSTREAM_RETRY_DEADLINE_MS: positiveInt.default(30_000),
   STREAM_IDLE_TIMEOUT_MS: positiveInt.default(30_000),
-  /** Circuit breaker per backend (with AZURE_OPENAI_BACKENDS): this many 5xx/connection failures within the window open it. */
+  /**
+   * Circuit breaker per backend (with AZURE_OPENAI_BACKENDS): this many 5xx/connection failures within the window open
+   * it.
+   */
   UPSTREAM_BREAKER_FAILURES: positiveInt.default(5),
   UPSTREAM_BREAKER_WINDOW_MS: positiveInt.default(10_000),
   /** How long an open circuit refuses calls before one trial call may close it again. */
@@ -54,7 +66,10 @@ export const settingsSchema = z.object({
   // Conversation storage: a connection string locally (Azurite), the table endpoint with managed identity in Azure.
   AZURE_STORAGE_CONNECTION_STRING: z.string().min(1).optional(),
   AZURE_STORAGE_TABLE_ENDPOINT: z.url().optional(),
-  CONVERSATIONS_TABLE_NAME: z.string().regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/).default('conversations'),
+  CONVERSATIONS_TABLE_NAME: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/)
+    .default('conversations'),
   /** Overrides the model's context window for conversation trimming (tests, or a smaller budget). */
   CONVERSATION_CONTEXT_TOKENS: positiveInt.optional(),
   /** Most conversations one user may keep; creating more answers 403 until some are deleted. */

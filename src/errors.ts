@@ -37,19 +37,31 @@ export const badRequest = (message: string, param: string | null = null, code: s
 export const notFound = (message = 'Not found.', code = 'not_found') =>
   new ApiError(404, 'not_found_error', message, null, code);
 export const payloadTooLarge = (limit: number) =>
-  new ApiError(413, 'invalid_request_error', `Request body exceeds the ${limit}-byte limit.`, null, 'payload_too_large');
-export const unauthorized = (message: string) => new ApiError(401, 'authentication_error', message, null, 'unauthenticated');
-export const conflict = (message: string, code = 'conflict') => new ApiError(409, 'conflict_error', message, null, code);
+  new ApiError(
+    413,
+    'invalid_request_error',
+    `Request body exceeds the ${limit}-byte limit.`,
+    null,
+    'payload_too_large',
+  );
+export const unauthorized = (message: string) =>
+  new ApiError(401, 'authentication_error', message, null, 'unauthenticated');
+export const conflict = (message: string, code = 'conflict') =>
+  new ApiError(409, 'conflict_error', message, null, code);
 export const tooManyRequests = (message: string, retryAfterSeconds: number, code = 'rate_limit_exceeded') =>
-  new ApiError(429, 'rate_limit_error', message, null, code, { 'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))) });
+  new ApiError(429, 'rate_limit_error', message, null, code, {
+    'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))),
+  });
 export const serviceUnavailable = (message: string, code = 'service_unavailable', retryAfterSeconds?: number) =>
   new ApiError(503, 'service_unavailable', message, null, code, retryAfterHeader(retryAfterSeconds));
-export const forbidden = (message: string, code: string) => new ApiError(403, 'invalid_request_error', message, null, code);
+export const forbidden = (message: string, code: string) =>
+  new ApiError(403, 'invalid_request_error', message, null, code);
 export const unsupportedMediaType = (message: string) =>
   new ApiError(415, 'invalid_request_error', message, null, 'unsupported_media_type');
 const retryAfterHeader = (seconds?: number): Record<string, string> =>
   seconds === undefined ? {} : { 'retry-after': String(Math.max(1, Math.ceil(seconds))) };
-export const badGateway = (message: string, code = 'upstream_error') => new ApiError(502, 'upstream_error', message, null, code);
+export const badGateway = (message: string, code = 'upstream_error') =>
+  new ApiError(502, 'upstream_error', message, null, code);
 export const gatewayTimeout = (message: string, code = 'upstream_timeout') =>
   new ApiError(504, 'upstream_error', message, null, code);
 /** A failure that is ours, not the caller's: answered 500 without detail. */

@@ -151,7 +151,10 @@ describe('abandoned streams (issue 14 item 2)', () => {
         while ((end = buffer.indexOf('\n\n')) >= 0) {
           const event = buffer.slice(0, end);
           buffer = buffer.slice(end + 2);
-          const data = event.split('\n').find((line) => line.startsWith('data: '))?.slice(6);
+          const data = event
+            .split('\n')
+            .find((line) => line.startsWith('data: '))
+            ?.slice(6);
           if (data === '[DONE]') sawDone = true;
           else if (data) delivered += JSON.parse(data).choices?.[0]?.delta?.content ?? '';
         }
@@ -172,7 +175,10 @@ describe('abandoned streams (issue 14 item 2)', () => {
 
     await awayFromMinuteEnd();
     const runs = await Promise.all(Array.from({ length: STREAMS }, () => readThenLeave('leaver', CUT_AT_CHARS)));
-    assert.ok(runs.every((r) => !r.sawDone && r.delivered.length >= CUT_AT_CHARS), 'every stream was cut mid-way');
+    assert.ok(
+      runs.every((r) => !r.sawDone && r.delivered.length >= CUT_AT_CHARS),
+      'every stream was cut mid-way',
+    );
     const deliveredTokens = runs.reduce((sum, r) => sum + o200k.count(r.delivered), 0);
 
     // While a stream runs it holds its reservation (up to the model's output limit); wait until all are settled.
@@ -447,9 +453,7 @@ describe('DELETE racing turns (issue 14 item 5) and a store outage (item 10)', (
     const id = created.json.id as string;
     assert.equal((await turn(base, USER, id, 'Knock knock.')).status, 200);
     // Turns and the delete start a few milliseconds apart, so the delete lands at every stage of a turn.
-    const turns = Array.from({ length: 3 }, (_, i) =>
-      sleep(i * 4).then(() => turn(base, USER, id, 'Hello there.')),
-    );
+    const turns = Array.from({ length: 3 }, (_, i) => sleep(i * 4).then(() => turn(base, USER, id, 'Hello there.')));
     const streamed = sleep(2).then(() => streamedTurn(base, USER, id));
     const deleted = sleep((attempt * 11) % 80).then(() => call(base, 'DELETE', `/v1/conversations/${id}`, USER));
     const [del, stream, ...plain] = await Promise.all([deleted, streamed, ...turns]);
@@ -511,7 +515,10 @@ describe('DELETE racing turns (issue 14 item 5) and a store outage (item 10)', (
     assert.equal(third.status, 404, 'a third DELETE finds nothing');
     // The user's conversation count (what the cap is checked against) moved once: only the bystander is counted.
     const counts = await rowsOf<{ conversations: number }>('races', `RowKey eq 'count'`);
-    assert.deepEqual(counts.map((c) => Number(c.conversations)), [1]);
+    assert.deepEqual(
+      counts.map((c) => Number(c.conversations)),
+      [1],
+    );
     assert.equal((await call(base, 'DELETE', `/v1/conversations/${bystander.json.id}`, USER)).status, 200);
   });
 

@@ -297,7 +297,11 @@ describe('weights', () => {
     for (let i = 0; i < 1000; i += 25) {
       const batch = await Promise.all(
         Array.from({ length: 25 }, () =>
-          fetch(`${url}/v1/embeddings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ input: 'w' }) }),
+          fetch(`${url}/v1/embeddings`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ input: 'w' }),
+          }),
         ),
       );
       for (const res of batch) {

@@ -27,7 +27,11 @@ const workerLoad = `
 
 before(() => {
   for (const script of ['scripts/build.ts', 'scripts/package.ts']) {
-    execFileSync(process.execPath, ['--import', 'tsx', script, '--stage'], { cwd: root, stdio: 'pipe', timeout: 120_000 });
+    execFileSync(process.execPath, ['--import', 'tsx', script, '--stage'], {
+      cwd: root,
+      stdio: 'pipe',
+      timeout: 120_000,
+    });
   }
   app = join(mkdtempSync(join(tmpdir(), 'deployed-app-')), 'wwwroot');
   cpSync(stagingPath, app, { recursive: true });
@@ -39,9 +43,19 @@ describe('deployment artifact', () => {
     const service = parseYaml(readFileSync(`${root}azure.yaml`, 'utf8')).services.api;
     assert.equal(`${service.project}/${service.dist}`.replace(/^\.\//, ''), STAGING_DIR);
     const files = packageFiles();
-    assert.deepEqual(files.filter((f) => !f.startsWith('dist/')), ['host.json', 'package.json']);
-    assert.ok(files.includes('dist/index.js') && files.includes('dist/registry.js') && files.includes('dist/tokenize-worker.js'));
-    assert.ok(files.some((f) => f.startsWith('dist/tokens/tables/')), 'token tables are deployed');
+    assert.deepEqual(
+      files.filter((f) => !f.startsWith('dist/')),
+      ['host.json', 'package.json'],
+    );
+    assert.ok(
+      files.includes('dist/index.js') &&
+        files.includes('dist/registry.js') &&
+        files.includes('dist/tokenize-worker.js'),
+    );
+    assert.ok(
+      files.some((f) => f.startsWith('dist/tokens/tables/')),
+      'token tables are deployed',
+    );
     assert.ok(files.includes('dist/playground/index.html'), 'the playground is deployed');
     assert.ok(!files.some((f) => /node_modules|\.funcignore|simulator|azurite|\.ts$/.test(f)), files.join(', '));
     assert.deepEqual(readFileSync(`${stagingPath}host.json`, 'utf8'), readFileSync(`${root}host.json`, 'utf8'));
@@ -56,7 +70,11 @@ describe('deployment artifact', () => {
       if (dir === dirname(dir)) break;
     }
     // Outside a worker, @azure/functions runs in test mode and names each function it would register.
-    const run = spawnSync(process.execPath, ['--enable-source-maps', '--input-type=module', '-e', workerLoad], { cwd: app, encoding: 'utf8', timeout: 60_000 });
+    const run = spawnSync(process.execPath, ['--enable-source-maps', '--input-type=module', '-e', workerLoad], {
+      cwd: app,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     assert.equal(run.status, 0, run.stderr);
     const registered = [...(run.stdout + run.stderr).matchAll(/register function "([^"]+)"/g)].map((m) => m[1]).sort();
     assert.deepEqual(registered, functions.map((f) => f.name).sort());
@@ -79,9 +97,20 @@ describe('deployment artifact', () => {
       const big = new TextEncoder().encode(JSON.stringify({ text: 'a'.repeat(70000), count_only: true }));
       const large = await fn.handler({ ...request, body: new ReadableStream({ start(c) { c.enqueue(big); c.close(); } }) }, context);
       console.log('RESULT ' + JSON.stringify(bodyOf(large)));`;
-    const output = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: app, encoding: 'utf8', timeout: 60_000 });
-    const lines = output.split('\n').filter((l) => l.startsWith('RESULT ')).map((l) => l.slice(7)); // the app logs too
-    assert.deepEqual(JSON.parse(lines.at(-2)!), { encoding: 'cl100k_base', tokens: [83, 1609, 5963, 374, 2294, 0], count: 6 });
+    const output = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: app,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    const lines = output
+      .split('\n')
+      .filter((l) => l.startsWith('RESULT '))
+      .map((l) => l.slice(7)); // the app logs too
+    assert.deepEqual(JSON.parse(lines.at(-2)!), {
+      encoding: 'cl100k_base',
+      tokens: [83, 1609, 5963, 374, 2294, 0],
+      count: 6,
+    });
     assert.deepEqual(JSON.parse(lines.at(-1)!), { encoding: 'cl100k_base', count: 8750 });
   });
 
@@ -104,16 +133,27 @@ describe('deployment artifact', () => {
         params: {}, query: new URLSearchParams(), body: new ReadableStream({ start(c) { c.enqueue(body); c.close(); } }) };
       const response = await fn.handler(request, { error() {}, log() {}, warn() {} });
       console.log(JSON.stringify({ status: response.status, body: response.jsonBody ?? JSON.parse(response.body) }));`;
-    const output = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: app, encoding: 'utf8', env, timeout: 60_000 });
+    const output = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: app,
+      encoding: 'utf8',
+      env,
+      timeout: 60_000,
+    });
     const { status, body } = JSON.parse(output.trim().split('\n').at(-1)!);
     assert.equal(status, 404);
     assert.equal(body.error.code, 'deployment_not_configured');
     assert.equal(body.error.param, 'model');
-    assert.match(body.error.message, /no completions model configured\. Configured: chat: gpt-5\.2; embeddings: text-embedding-3-small\./);
+    assert.match(
+      body.error.message,
+      /no completions model configured\. Configured: chat: gpt-5\.2; embeddings: text-embedding-3-small\./,
+    );
   });
 
   it('stays under 5 MB compressed', () => {
-    const compressed = packageFiles().reduce((sum, f) => sum + deflateRawSync(readFileSync(`${stagingPath}${f}`), { level: 9 }).length, 0);
+    const compressed = packageFiles().reduce(
+      (sum, f) => sum + deflateRawSync(readFileSync(`${stagingPath}${f}`), { level: 9 }).length,
+      0,
+    );
     assert.ok(compressed < 5 * 1024 * 1024, `${(compressed / 1024 / 1024).toFixed(2)} MB`);
   });
 });

@@ -29,11 +29,24 @@ describe('completions prompt forms', () => {
     for (const [name, prompt, choices, promptTokens] of forms) {
       for (const stream of [false, true]) {
         const user = { 'x-ms-client-principal-id': `prompt-forms-${name.replace(/\W/g, '-')}-${stream}` };
-        const res = await postJson(`${stack.url}/v1/completions`, { prompt, max_tokens: 5, temperature: 0, stream, stream_options: stream ? { include_usage: true } : undefined }, user);
+        const res = await postJson(
+          `${stack.url}/v1/completions`,
+          {
+            prompt,
+            max_tokens: 5,
+            temperature: 0,
+            stream,
+            stream_options: stream ? { include_usage: true } : undefined,
+          },
+          user,
+        );
         assert.equal(res.status, 200, `${name}: ${res.text.slice(0, 200)}`);
         let usage: { prompt_tokens: number; total_tokens: number };
         if (stream) {
-          const events = res.text.split('\n\n').filter((e) => e.startsWith('data: {')).map((e) => JSON.parse(e.slice(6)));
+          const events = res.text
+            .split('\n\n')
+            .filter((e) => e.startsWith('data: {'))
+            .map((e) => JSON.parse(e.slice(6)));
           assert.equal(new Set(events.flatMap((e) => e.choices.map((c: any) => c.index))).size, choices, name);
           usage = events.at(-1).usage;
         } else {
@@ -48,7 +61,11 @@ describe('completions prompt forms', () => {
     }
     assert.ok(charged > 0);
     // The continuation of the token prompt is the continuation of its text.
-    const text = await postJson(`${stack.url}/v1/completions`, { prompt: '1, 2, 3, 4,', max_tokens: 5, temperature: 0 });
+    const text = await postJson(`${stack.url}/v1/completions`, {
+      prompt: '1, 2, 3, 4,',
+      max_tokens: 5,
+      temperature: 0,
+    });
     const ids = await postJson(`${stack.url}/v1/completions`, { prompt: one, max_tokens: 5, temperature: 0 });
     assert.equal(ids.json.choices[0].text, text.json.choices[0].text);
   });

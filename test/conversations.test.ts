@@ -16,14 +16,23 @@ async function call(method: string, path: string, headers: Record<string, string
   });
   const text = await response.text();
   const isJson = /json/.test(response.headers.get('content-type') ?? '');
-  return { status: response.status, json: isJson && text ? JSON.parse(text) : undefined, text, headers: response.headers };
+  return {
+    status: response.status,
+    json: isJson && text ? JSON.parse(text) : undefined,
+    text,
+    headers: response.headers,
+  };
 }
 
 async function history(id: string, who = alice) {
   const all = [];
   let cursor: string | undefined;
   for (;;) {
-    const page = await call('GET', `/v1/conversations/${id}/messages?order=asc&limit=100${cursor ? `&after=${cursor}` : ''}`, who);
+    const page = await call(
+      'GET',
+      `/v1/conversations/${id}/messages?order=asc&limit=100${cursor ? `&after=${cursor}` : ''}`,
+      who,
+    );
     assert.equal(page.status, 200, page.text);
     all.push(...page.json.data);
     if (!page.json.has_more) return all;
@@ -38,13 +47,20 @@ after(async () => stack?.stop());
 
 describe('conversations API', () => {
   it('creates, gets, lists, answers with history, pages and deletes', async () => {
-    const created = await call('POST', '/v1/conversations', alice, { system: 'You are a helpful assistant.', title: 'Jokes', ignored_field: 1 });
+    const created = await call('POST', '/v1/conversations', alice, {
+      system: 'You are a helpful assistant.',
+      title: 'Jokes',
+      ignored_field: 1,
+    });
     assert.equal(created.status, 201, created.text);
     const id = created.json.id;
     assert.match(id, /^conv_[A-Za-z0-9_-]{24}$/);
     assert.equal(created.json.model, 'gpt-4o-mini');
 
-    const first = await call('POST', `/v1/conversations/${id}/messages`, alice, { content: 'Knock knock.', temperature: 0 });
+    const first = await call('POST', `/v1/conversations/${id}/messages`, alice, {
+      content: 'Knock knock.',
+      temperature: 0,
+    });
     assert.equal(first.status, 200, first.text);
     assert.equal(first.json.message.role, 'assistant');
     assert.equal(first.json.message.content, "Who's there?");
@@ -56,7 +72,10 @@ describe('conversations API', () => {
     assert.equal(second.json.history_messages, 2);
     // The model got system + both stored messages + the new one.
     const sent = (await simRequests(stack)).at(-1)!.body as any;
-    assert.deepEqual(sent.messages.map((m: any) => m.role), ['system', 'user', 'assistant', 'user']);
+    assert.deepEqual(
+      sent.messages.map((m: any) => m.role),
+      ['system', 'user', 'assistant', 'user'],
+    );
     assert.equal(sent.messages[3].content, 'Orange.');
 
     const got = await call('GET', `/v1/conversations/${id}`, alice);
@@ -66,19 +85,28 @@ describe('conversations API', () => {
     assert.equal(listed.json.object, 'list');
 
     const msgs = await history(id);
-    assert.deepEqual(msgs.map((m: any) => [m.role, m.content]), [
-      ['user', 'Knock knock.'],
-      ['assistant', "Who's there?"],
-      ['user', 'Orange.'],
-      ['assistant', second.json.message.content],
-    ]);
+    assert.deepEqual(
+      msgs.map((m: any) => [m.role, m.content]),
+      [
+        ['user', 'Knock knock.'],
+        ['assistant', "Who's there?"],
+        ['user', 'Orange.'],
+        ['assistant', second.json.message.content],
+      ],
+    );
     const newest = await call('GET', `/v1/conversations/${id}/messages?limit=1`, alice);
     assert.equal(newest.json.data[0].content, second.json.message.content);
     assert.equal(newest.json.has_more, true);
     const older = await call('GET', `/v1/conversations/${id}/messages?limit=2&after=${newest.json.last_id}`, alice);
-    assert.deepEqual(older.json.data.map((m: any) => m.content), ['Orange.', "Who's there?"]);
+    assert.deepEqual(
+      older.json.data.map((m: any) => m.content),
+      ['Orange.', "Who's there?"],
+    );
     const newer = await call('GET', `/v1/conversations/${id}/messages?order=asc&limit=2&before=${msgs[3].id}`, alice);
-    assert.deepEqual(newer.json.data.map((m: any) => m.content), ["Who's there?", 'Orange.']);
+    assert.deepEqual(
+      newer.json.data.map((m: any) => m.content),
+      ["Who's there?", 'Orange.'],
+    );
 
     // OpenAI's delete answer (https://platform.openai.com/docs/api-reference/conversations/delete); it was a bare 204
     // before the Conversations API (issue 18) and is now the same for both views.
@@ -86,9 +114,12 @@ describe('conversations API', () => {
     assert.equal(deleted.status, 200);
     assert.deepEqual(deleted.json, { id, object: 'conversation.deleted', deleted: true });
     assert.equal((await call('GET', `/v1/conversations/${id}`, alice)).status, 404);
-    const table = TableClient.fromConnectionString(stack.azurite!.connectionString, 'conversations', { allowInsecureConnection: true });
+    const table = TableClient.fromConnectionString(stack.azurite!.connectionString, 'conversations', {
+      allowInsecureConnection: true,
+    });
     const left = [];
-    for await (const row of table.listEntities({ queryOptions: { filter: `PartitionKey eq 'c_${id}'` } })) left.push(row);
+    for await (const row of table.listEntities({ queryOptions: { filter: `PartitionKey eq 'c_${id}'` } }))
+      left.push(row);
     assert.equal(left.length, 0);
     assert.ok(!(await call('GET', '/v1/conversations', alice)).json.data.some((c: any) => c.id === id));
   });
@@ -148,7 +179,9 @@ describe('conversations API', () => {
   it('20 concurrent turns lose nothing: each is stored as a pair in order, or refused with 409 storing nothing', async () => {
     const id = (await call('POST', '/v1/conversations', alice, {})).json.id;
     const results = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => call('POST', `/v1/conversations/${id}/messages`, alice, { content: `turn ${i}` })),
+      Array.from({ length: 20 }, (_, i) =>
+        call('POST', `/v1/conversations/${id}/messages`, alice, { content: `turn ${i}` }),
+      ),
     );
     const ok = results.filter((r) => r.status === 200);
     const refused = results.filter((r) => r.status === 409);
@@ -184,17 +217,26 @@ describe('conversations API', () => {
 
   it('streams a turn and stores it when the stream completes', async () => {
     const id = (await call('POST', '/v1/conversations', alice, {})).json.id;
-    const res = await call('POST', `/v1/conversations/${id}/messages`, alice, { content: 'Count to 10. E.g. 1, 2, 3, 4, ...', stream: true });
+    const res = await call('POST', `/v1/conversations/${id}/messages`, alice, {
+      content: 'Count to 10. E.g. 1, 2, 3, 4, ...',
+      stream: true,
+    });
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /text\/event-stream/);
-    const events = res.text.split('\n\n').filter((e) => e.startsWith('data: ')).map((e) => e.slice(6));
+    const events = res.text
+      .split('\n\n')
+      .filter((e) => e.startsWith('data: '))
+      .map((e) => e.slice(6));
     assert.equal(events.at(-1), '[DONE]');
     const chunks = events.slice(0, -1).map((e) => JSON.parse(e));
     const content = chunks.map((c) => c.choices[0]?.delta?.content ?? '').join('');
     assert.equal(content, '1, 2, 3, 4, 5, 6, 7, 8, 9, 10.');
     assert.ok(chunks.at(-1).usage.completion_tokens > 0);
     const stored = await history(id);
-    assert.deepEqual(stored.map((m: any) => m.content), ['Count to 10. E.g. 1, 2, 3, 4, ...', content]);
+    assert.deepEqual(
+      stored.map((m: any) => m.content),
+      ['Count to 10. E.g. 1, 2, 3, 4, ...', content],
+    );
   });
 
   it('keeps history across an app restart', async () => {
@@ -210,15 +252,28 @@ describe('conversations API', () => {
 describe('trimming to the context window', () => {
   let small: Stack;
   before(async () => {
-    small = await startStack({ azurite: true, simulator: true, env: { CONVERSATION_CONTEXT_TOKENS: '300' }, name: 'conversations-trim' });
+    small = await startStack({
+      azurite: true,
+      simulator: true,
+      env: { CONVERSATION_CONTEXT_TOKENS: '300' },
+      name: 'conversations-trim',
+    });
   });
   after(async () => small?.stop());
 
   it('sends the newest messages that fit, always with the system prompt', async () => {
     const post = (path: string, body: unknown) =>
-      fetch(`${small.url}${path}`, { method: 'POST', headers: { ...alice, 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((r) => r.json() as any);
+      fetch(`${small.url}${path}`, {
+        method: 'POST',
+        headers: { ...alice, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      }).then((r) => r.json() as any);
     const { id } = await post('/v1/conversations', { system: 'SYSTEM PROMPT' });
-    for (let i = 1; i <= 12; i++) await post(`/v1/conversations/${id}/messages`, { content: `message number ${i} ${'pad '.repeat(10)}`, max_tokens: 10 });
+    for (let i = 1; i <= 12; i++)
+      await post(`/v1/conversations/${id}/messages`, {
+        content: `message number ${i} ${'pad '.repeat(10)}`,
+        max_tokens: 10,
+      });
     const turn = await post(`/v1/conversations/${id}/messages`, { content: 'latest', max_tokens: 50 });
     const sent = ((await simRequests(small)).at(-1)!.body as any).messages as { role: string; content: string }[];
     assert.equal(sent[0]!.role, 'system');

@@ -17,7 +17,10 @@ const dataDir = mkdtempSync(join(tmpdir(), 'azurite-faults-'));
 
 before(async () => {
   azurite = await startAzurite({ location: dataDir });
-  stack = await startStack({ simulator: { tokenDelayMs: 5 }, env: { AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString } });
+  stack = await startStack({
+    simulator: { tokenDelayMs: 5 },
+    env: { AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString },
+  });
 });
 after(async () => {
   await stack?.stop();
@@ -25,7 +28,8 @@ after(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-const post = (path: string, body: unknown) => fetch(`${stack.url}${path}`, { method: 'POST', headers: user, body: JSON.stringify(body) });
+const post = (path: string, body: unknown) =>
+  fetch(`${stack.url}${path}`, { method: 'POST', headers: user, body: JSON.stringify(body) });
 
 describe('table store unreachable', () => {
   it('answers 503 on conversation routes, keeps serving the rest, and recovers with no partial writes', async () => {
@@ -84,7 +88,10 @@ describe('clients leaving mid-stream', () => {
     await new Promise((r) => setTimeout(r, 1000));
     const log = await simRequests(stack);
     assert.equal(log.length, 200);
-    assert.ok(log.every((r) => r.aborted && !r.completed), `${log.filter((r) => !r.aborted).length} upstream requests were not cancelled`);
+    assert.ok(
+      log.every((r) => r.aborted && !r.completed),
+      `${log.filter((r) => !r.aborted).length} upstream requests were not cancelled`,
+    );
     const grownMb = (rssKb(pid) - before) / 1024;
     assert.ok(grownMb < 40, `RSS grew ${grownMb.toFixed(1)} MB over 200 abandoned streams`);
     assert.equal((await post('/v1/chat/completions', { messages: [{ role: 'user', content: 'hi' }] })).status, 200);

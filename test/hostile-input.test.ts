@@ -21,7 +21,11 @@ before(async () => {
 after(async () => stack?.stop());
 
 // Azure-shaped routes get a real deployment and api-version, so the fuzz reaches their body validation.
-const AZURE_DEPLOYMENT: Record<string, string> = { 'chat/completions': 'gpt-4o-mini', completions: 'gpt-35-turbo-instruct', embeddings: 'text-embedding-3-small' };
+const AZURE_DEPLOYMENT: Record<string, string> = {
+  'chat/completions': 'gpt-4o-mini',
+  completions: 'gpt-35-turbo-instruct',
+  embeddings: 'text-embedding-3-small',
+};
 const concrete = (route: string) =>
   route.includes('{deployment}')
     ? `${route.replace('{deployment}', AZURE_DEPLOYMENT[route.split('{deployment}/')[1]!]!)}?api-version=2024-10-21`
@@ -30,7 +34,11 @@ const postTemplates = functions.filter((f) => f.methods.includes('POST')).map((f
 const postRoutes = postTemplates.map(concrete);
 
 async function send(route: string, body: string | Uint8Array, headers: Record<string, string> = {}) {
-  const response = await fetch(`${stack.url}/${route}`, { method: 'POST', headers: { ...user, 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : new Blob([body as Uint8Array<ArrayBuffer>]) });
+  const response = await fetch(`${stack.url}/${route}`, {
+    method: 'POST',
+    headers: { ...user, 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : new Blob([body as Uint8Array<ArrayBuffer>]),
+  });
   const text = await response.text();
   return { status: response.status, text, type: response.headers.get('content-type') ?? '' };
 }
@@ -69,7 +77,11 @@ const EMPTY_OBJECT_ANSWER: Record<string, [status: number, param: string | null]
 
 describe('hostile bodies on every POST route', () => {
   it('covers the routes of the function list, each reached up to its body validation', async () => {
-    assert.deepEqual(postTemplates.toSorted(), Object.keys(EMPTY_OBJECT_ANSWER).toSorted(), 'a new POST route: add its answer to {}');
+    assert.deepEqual(
+      postTemplates.toSorted(),
+      Object.keys(EMPTY_OBJECT_ANSWER).toSorted(),
+      'a new POST route: add its answer to {}',
+    );
     for (const [i, route] of postRoutes.entries()) {
       const res = await send(route, '{}');
       const [status, param] = EMPTY_OBJECT_ANSWER[postTemplates[i]!]!;
@@ -82,7 +94,10 @@ describe('hostile bodies on every POST route', () => {
     for (const route of postRoutes) {
       await fc.assert(
         fc.asyncProperty(fc.jsonValue({ maxDepth: 4 }), async (value) => {
-          assertNoServerError(await send(route, JSON.stringify(value)), `${route} ${JSON.stringify(value).slice(0, 80)}`);
+          assertNoServerError(
+            await send(route, JSON.stringify(value)),
+            `${route} ${JSON.stringify(value).slice(0, 80)}`,
+          );
         }),
         { numRuns: 40 },
       );
@@ -91,17 +106,56 @@ describe('hostile bodies on every POST route', () => {
 
   it('right shapes with wrong types, huge numbers and odd strings never cause a 5xx', async () => {
     const odd = fc.oneof(
-      fc.constantFrom(1e308, -1e308, Number.MAX_SAFE_INTEGER + 2, -0, 0.5, -1, 2 ** 31, '', '\ud800', '\udfff\ud800', 'x'.repeat(70_000), null, true, [], {}),
+      fc.constantFrom(
+        1e308,
+        -1e308,
+        Number.MAX_SAFE_INTEGER + 2,
+        -0,
+        0.5,
+        -1,
+        2 ** 31,
+        '',
+        '\ud800',
+        '\udfff\ud800',
+        'x'.repeat(70_000),
+        null,
+        true,
+        [],
+        {},
+      ),
       fc.string({ unit: 'binary', maxLength: 20 }),
       fc.integer(),
       fc.double(),
     );
-    const fields = ['text', 'messages', 'prompt', 'input', 'tokens', 'content', 'model', 'encoding', 'max_tokens', 'temperature', 'top_p', 'n', 'stop', 'stream', 'dimensions', 'encoding_format', 'system', 'title', 'allowed_special'];
+    const fields = [
+      'text',
+      'messages',
+      'prompt',
+      'input',
+      'tokens',
+      'content',
+      'model',
+      'encoding',
+      'max_tokens',
+      'temperature',
+      'top_p',
+      'n',
+      'stop',
+      'stream',
+      'dimensions',
+      'encoding_format',
+      'system',
+      'title',
+      'allowed_special',
+    ];
     const body = fc.dictionary(fc.constantFrom(...fields), odd, { maxKeys: 4 });
     for (const route of postRoutes) {
       await fc.assert(
         fc.asyncProperty(body, async (value) => {
-          assertNoServerError(await send(route, JSON.stringify(value)), `${route} ${JSON.stringify(value).slice(0, 120)}`);
+          assertNoServerError(
+            await send(route, JSON.stringify(value)),
+            `${route} ${JSON.stringify(value).slice(0, 120)}`,
+          );
         }),
         { numRuns: 40 },
       );
@@ -116,7 +170,8 @@ describe('hostile bodies on every POST route', () => {
       for (const body of [deep, deepObject, '{', '', 'null', '"just a string"']) {
         assertRefused(await send(route, body), `${route} ${body.slice(0, 20)}`);
       }
-      // Objects whose only fields are unknown or wrong: answered as {} is (a route without required fields accepts them).
+      // Objects whose only fields are unknown or wrong: answered as {} is (a route without required fields accepts
+      // them).
       for (const body of ['{"text": "a", "text": 5}']) {
         const res = await send(route, body);
         if (EMPTY_OBJECT_ANSWER[postTemplates[i]!]![0] === 400) assertRefused(res, `${route} ${body.slice(0, 20)}`);
@@ -128,11 +183,14 @@ describe('hostile bodies on every POST route', () => {
 
   it('deep nesting in free-form fields (tool parameters, json_schema) is 400 at parse time, never a stack overflow', async () => {
     // Issue 14, item 8: depth 5,000 here overflowed the stack in JSON.stringify (500) with a 10 KB body.
-    const nest = (depth: number): unknown => (depth === 0 ? { type: 'string' } : { type: 'object', properties: { a: nest(depth - 1) } });
+    const nest = (depth: number): unknown =>
+      depth === 0 ? { type: 'string' } : { type: 'object', properties: { a: nest(depth - 1) } };
     const deep = '{"a":'.repeat(5000) + '1' + '}'.repeat(5000);
     const messages = [{ role: 'user', content: 'hi' }];
-    const tool = (parameters: string) => `{"messages":${JSON.stringify(messages)},"tools":[{"type":"function","function":{"name":"f","parameters":${parameters}}}]}`;
-    const schema = (s: string) => `{"messages":${JSON.stringify(messages)},"response_format":{"type":"json_schema","json_schema":{"name":"s","schema":${s}}}}`;
+    const tool = (parameters: string) =>
+      `{"messages":${JSON.stringify(messages)},"tools":[{"type":"function","function":{"name":"f","parameters":${parameters}}}]}`;
+    const schema = (s: string) =>
+      `{"messages":${JSON.stringify(messages)},"response_format":{"type":"json_schema","json_schema":{"name":"s","schema":${s}}}}`;
     for (const body of [tool(deep), schema(deep)]) {
       const res = await send('v1/chat/completions', body);
       assert.equal(res.status, 400, res.text.slice(0, 200));
@@ -155,7 +213,8 @@ describe('hostile bodies on every POST route', () => {
       '{"text": "a", "__proto__": {"allowed_special": "all"}}',
       '{"messages": [{"role": "user", "content": "x", "__proto__": {"role": "system"}}], "__proto__": {"stream": true}}',
     ];
-    for (const route of postRoutes) for (const attack of attacks) assertNoServerError(await send(route, attack), `${route} ${attack}`);
+    for (const route of postRoutes)
+      for (const attack of attacks) assertNoServerError(await send(route, attack), `${route} ${attack}`);
     const after = await send('v1/tokenize', '{"text": "<|endoftext|>"}');
     const body = JSON.parse(after.text);
     assert.ok(Array.isArray(body.tokens), 'count_only did not leak onto other requests');
@@ -175,7 +234,13 @@ describe('hostile bodies on every POST route', () => {
   });
 
   it('the app process survives a concurrent burst of hostile bodies on every route', async () => {
-    const nasty = ['['.repeat(100_000), '{"a":'.repeat(50_000), '{', '\ud800', new Uint8Array([0xff, 0xfe, 0x00, 0x7b])];
+    const nasty = [
+      '['.repeat(100_000),
+      '{"a":'.repeat(50_000),
+      '{',
+      '\ud800',
+      new Uint8Array([0xff, 0xfe, 0x00, 0x7b]),
+    ];
     const answers = await Promise.all(postRoutes.flatMap((route) => nasty.map((body) => send(route, body))));
     for (const res of answers) assertRefused(res, 'burst');
     assert.equal(stack.app.process.exitCode, null);
@@ -187,11 +252,16 @@ describe('hostile bodies on every POST route', () => {
 describe('principal headers when trust is off', () => {
   let untrusted: Stack;
   before(async () => {
-    untrusted = await startStack({ azurite: true, simulator: true, env: { TRUST_PRINCIPAL_HEADERS: 'false' }, name: 'hostile-untrusted' });
+    untrusted = await startStack({
+      azurite: true,
+      simulator: true,
+      env: { TRUST_PRINCIPAL_HEADERS: 'false' },
+      name: 'hostile-untrusted',
+    });
   });
   after(async () => untrusted?.stop());
 
-  it('an impersonation attempt is 401, never another user\'s data', async () => {
+  it("an impersonation attempt is 401, never another user's data", async () => {
     for (const [method, path] of [
       ['POST', '/v1/conversations'],
       ['GET', '/v1/conversations'],
@@ -200,7 +270,11 @@ describe('principal headers when trust is off', () => {
     ] as const) {
       const res = await fetch(`${untrusted.url}${path}`, {
         method,
-        headers: { 'x-ms-client-principal-id': 'fuzz-user', 'x-ms-client-principal-name': 'admin', 'x-ms-client-principal': Buffer.from('{"userId":"fuzz-user"}').toString('base64') },
+        headers: {
+          'x-ms-client-principal-id': 'fuzz-user',
+          'x-ms-client-principal-name': 'admin',
+          'x-ms-client-principal': Buffer.from('{"userId":"fuzz-user"}').toString('base64'),
+        },
         body: method === 'POST' ? '{"content": "hi"}' : undefined,
       });
       assert.equal(res.status, 401, `${method} ${path}`);

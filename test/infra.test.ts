@@ -16,7 +16,10 @@ import { settingNames } from '../src/config.js';
 
 const root = new URL('../', import.meta.url);
 const read = (path: string) => readFileSync(new URL(path, root), 'utf8');
-const bicepFiles = ['infra/main.bicep', ...readdirSync(new URL('infra/modules/', root)).map((f) => `infra/modules/${f}`)];
+const bicepFiles = [
+  'infra/main.bicep',
+  ...readdirSync(new URL('infra/modules/', root)).map((f) => `infra/modules/${f}`),
+];
 const allBicep = bicepFiles.map(read).join('\n');
 
 /** Settings that exist for local development only and are deliberately not set in Azure. */
@@ -81,23 +84,34 @@ function azdFlexRemoteBuild(serviceDir: string, remoteBuild: boolean | undefined
   const rules = ignore().add(readFileSync(path, 'utf8').replace(/^\uFEFF/, ''));
   const nodeModulesExcluded = rules.ignores('node_modules/');
   if (remoteBuild === undefined) return nodeModulesExcluded;
-  if (remoteBuild && !nodeModulesExcluded) throw new Error("'remoteBuild: true' requires '.funcignore' to exclude node_modules");
-  if (!remoteBuild && nodeModulesExcluded) throw new Error("'remoteBuild: false' cannot be used when '.funcignore' excludes node_modules");
+  if (remoteBuild && !nodeModulesExcluded)
+    throw new Error("'remoteBuild: true' requires '.funcignore' to exclude node_modules");
+  if (!remoteBuild && nodeModulesExcluded)
+    throw new Error("'remoteBuild: false' cannot be used when '.funcignore' excludes node_modules");
   return remoteBuild;
 }
 
 describe('infra: azd deploy of the function app', () => {
   const config = parseYaml(read('azure.yaml'));
-  const functionServices = Object.entries(config.services as Record<string, Record<string, unknown>>).filter(([, s]) => s.host === 'function');
+  const functionServices = Object.entries(config.services as Record<string, Record<string, unknown>>).filter(
+    ([, s]) => s.host === 'function',
+  );
 
   it("passes azd's Flex Consumption remote-build rule with remote build off", () => {
     assert.ok(functionServices.length > 0);
     for (const [name, service] of functionServices) {
       assert.ok(['js', 'ts'].includes(service.language as string), `${name} is a JavaScript/TypeScript service`);
       const dir = new URL(`${service.project}/`, root).pathname;
-      assert.equal(azdFlexRemoteBuild(dir, service.remoteBuild as boolean | undefined), false, `${name}: remote build off`);
+      assert.equal(
+        azdFlexRemoteBuild(dir, service.remoteBuild as boolean | undefined),
+        false,
+        `${name}: remote build off`,
+      );
       // azd zips `dist` with the .funcignore found there (project_utils.go createDeployableZip): none is wanted.
-      assert.ok(!existsSync(new URL(`${service.project}/${service.dist}/.funcignore`, root)), `${name}: no .funcignore in dist`);
+      assert.ok(
+        !existsSync(new URL(`${service.project}/${service.dist}/.funcignore`, root)),
+        `${name}: no .funcignore in dist`,
+      );
     }
   });
 
@@ -105,7 +119,10 @@ describe('infra: azd deploy of the function app', () => {
     const dir = mkdtempSync(join(tmpdir(), 'azd-rule-'));
     try {
       writeFileSync(join(dir, '.funcignore'), '\uFEFFsrc/\nnode_modules/\n');
-      assert.throws(() => azdFlexRemoteBuild(dir, false), /'remoteBuild: false' cannot be used when '.funcignore' excludes node_modules/);
+      assert.throws(
+        () => azdFlexRemoteBuild(dir, false),
+        /'remoteBuild: false' cannot be used when '.funcignore' excludes node_modules/,
+      );
       assert.equal(azdFlexRemoteBuild(dir, undefined), true);
       writeFileSync(join(dir, '.funcignore'), 'src/\n');
       assert.throws(() => azdFlexRemoteBuild(dir, true), /requires '.funcignore' to exclude node_modules/);
@@ -161,7 +178,8 @@ describe('infra: model deployments', () => {
     ['babbage-002', '1', '2025-01-27'],
     ['davinci-002', '1', '2025-01-27'],
   ];
-  const closed = (model: string, version: string) => CLOSED.some(([m, v, on]) => m === model && v === version && on <= CHECKED_ON);
+  const closed = (model: string, version: string) =>
+    CLOSED.some(([m, v, on]) => m === model && v === version && on <= CHECKED_ON);
 
   const kinds = ['chat', 'completions', 'embeddings'] as const;
   const defaults = kinds.map((k) => ({
@@ -174,7 +192,8 @@ describe('infra: model deployments', () => {
 
   it('defaults to no model version closed to new customers or retired', () => {
     assert.ok(closed('gpt-4o-mini', '2024-07-18'), 'the list catches the former default');
-    for (const d of defaults) if (d.model) assert.ok(!closed(d.model, d.version), `${d.kind}: ${d.model} ${d.version} is closed`);
+    for (const d of defaults)
+      if (d.model) assert.ok(!closed(d.model, d.version), `${d.kind}: ${d.model} ${d.version} is closed`);
     assert.ok(defaults.find((d) => d.kind === 'chat')!.model && defaults.find((d) => d.kind === 'embeddings')!.model);
   });
 
@@ -204,16 +223,25 @@ describe('infra: Easy Auth and browser CORS', () => {
   const app = read('infra/modules/functionapp.bicep');
 
   it('stops provisioning with a clear message when auth is on without a client id', () => {
-    assert.match(main, /var checkedAuthClientId = enableAppServiceAuth && empty\(authClientId\) \? fail\(authClientIdMissing\) : authClientId/);
+    assert.match(
+      main,
+      /var checkedAuthClientId = enableAppServiceAuth && empty\(authClientId\) \? fail\(authClientIdMissing\) : authClientId/,
+    );
     assert.match(main, /var authClientIdMissing = '[^']*azd env set AUTH_CLIENT_ID/);
     assert.match(main, /authClientId: checkedAuthClientId\n/);
   });
 
   it('with auth on the platform answers CORS (preflights carry no token) and the app does not add its own', () => {
-    assert.match(main, /var platformCorsOrigins = enableAppServiceAuth \? filter\(map\(split\(corsAllowedOrigins, ','\)/);
+    assert.match(
+      main,
+      /var platformCorsOrigins = enableAppServiceAuth \? filter\(map\(split\(corsAllowedOrigins, ','\)/,
+    );
     assert.match(main, /var appCorsOrigins = enableAppServiceAuth \? '' : corsAllowedOrigins/);
     assert.match(main, /CORS_ALLOWED_ORIGINS: appCorsOrigins\n/);
-    assert.match(app, /cors: empty\(platformCorsOrigins\) \? null : \{ allowedOrigins: platformCorsOrigins, supportCredentials: false \}/);
+    assert.match(
+      app,
+      /cors: empty\(platformCorsOrigins\) \? null : \{ allowedOrigins: platformCorsOrigins, supportCredentials: false \}/,
+    );
     assert.match(app, /requireAuthentication: true\n\s+unauthenticatedClientAction: 'Return401'/);
   });
 });
@@ -222,14 +250,27 @@ describe('infra: settings', () => {
   it('sets every setting the app reads in Azure, and nothing the app does not read', () => {
     const inBicep = new Set(bicepAppSettings());
     const expected = settingNames.filter((name) => !LOCAL_ONLY.has(name) && !SET_BY_FUNCTION_APP_MODULE.has(name));
-    for (const name of expected) assert.ok(inBicep.has(name), `${name} is read by src/config.ts but not set in infra/main.bicep`);
+    for (const name of expected)
+      assert.ok(inBicep.has(name), `${name} is read by src/config.ts but not set in infra/main.bicep`);
     const functionApp = read('infra/modules/functionapp.bicep');
     for (const name of SET_BY_FUNCTION_APP_MODULE) {
-      assert.ok((settingNames as string[]).includes(name), `${name} is listed as set by the module but src/config.ts does not read it`);
-      assert.match(functionApp, new RegExp(`^\\s+${name}: `, 'm'), `${name} is not set in infra/modules/functionapp.bicep`);
+      assert.ok(
+        (settingNames as string[]).includes(name),
+        `${name} is listed as set by the module but src/config.ts does not read it`,
+      );
+      assert.match(
+        functionApp,
+        new RegExp(`^\\s+${name}: `, 'm'),
+        `${name} is not set in infra/modules/functionapp.bicep`,
+      );
     }
-    for (const name of inBicep) assert.ok((settingNames as string[]).includes(name), `${name} is set in Azure but src/config.ts does not read it`);
-    for (const name of LOCAL_ONLY) assert.ok((settingNames as string[]).includes(name), `${name} is listed as local-only but no longer exists`);
+    for (const name of inBicep)
+      assert.ok(
+        (settingNames as string[]).includes(name),
+        `${name} is set in Azure but src/config.ts does not read it`,
+      );
+    for (const name of LOCAL_ONLY)
+      assert.ok((settingNames as string[]).includes(name), `${name} is listed as local-only but no longer exists`);
   });
 
   it('local.settings.sample.json lists every setting, as strings, for the node worker', () => {
@@ -237,7 +278,8 @@ describe('infra: settings', () => {
     assert.equal(sample.IsEncrypted, false);
     assert.equal(sample.Values.FUNCTIONS_WORKER_RUNTIME, 'node');
     for (const value of Object.values(sample.Values)) assert.equal(typeof value, 'string');
-    for (const name of settingNames) assert.ok(name in sample.Values, `${name} missing from local.settings.sample.json`);
+    for (const name of settingNames)
+      assert.ok(name in sample.Values, `${name} missing from local.settings.sample.json`);
   });
 });
 
@@ -254,7 +296,9 @@ describe('infra: identity and roles', () => {
     it(`assigns ${roleId} (${why}) on ${scope} to the app identity`, () => {
       const name = [...roles.matchAll(/(\w+): '([0-9a-f-]{36})'/g)].find((m) => m[2] === roleId)?.[1];
       assert.ok(name, `role ${roleId} is not defined`);
-      const assignment = new RegExp(`scope: ${scope}\\n\\s+properties: \\{\\n\\s+roleDefinitionId: subscriptionResourceId\\('Microsoft.Authorization/roleDefinitions', roleIds.${name}\\)\\n\\s+principalId: identityPrincipalId`);
+      const assignment = new RegExp(
+        `scope: ${scope}\\n\\s+properties: \\{\\n\\s+roleDefinitionId: subscriptionResourceId\\('Microsoft.Authorization/roleDefinitions', roleIds.${name}\\)\\n\\s+principalId: identityPrincipalId`,
+      );
       assert.match(roles, assignment);
     });
   }
@@ -275,8 +319,16 @@ describe('infra: no secrets', () => {
   it('has no listKeys, account keys, SAS tokens or key literals; local auth is off everywhere', () => {
     for (const file of bicepFiles) {
       const text = read(file);
-      assert.doesNotMatch(text, /listKeys|listKeys\(|AccountKey=|SharedAccessSignature|primaryKey|secondaryKey|key1|key2/i, file);
-      assert.doesNotMatch(text, /@secure\(\)\s*\n\s*param \w+ string = '[^']+'/, `${file}: a secure parameter with a default`);
+      assert.doesNotMatch(
+        text,
+        /listKeys|listKeys\(|AccountKey=|SharedAccessSignature|primaryKey|secondaryKey|key1|key2/i,
+        file,
+      );
+      assert.doesNotMatch(
+        text,
+        /@secure\(\)\s*\n\s*param \w+ string = '[^']+'/,
+        `${file}: a secure parameter with a default`,
+      );
     }
     assert.match(allBicep, /allowSharedKeyAccess: false/);
     assert.match(allBicep, /disableLocalAuth: true/);
@@ -314,7 +366,8 @@ describe('infra: template structure', () => {
   });
 
   it('references only modules that exist', () => {
-    for (const [, path] of read('infra/main.bicep').matchAll(/module \w+ '([^']+)'/g)) assert.ok(existsSync(new URL(`infra/${path}`, root)), path);
+    for (const [, path] of read('infra/main.bicep').matchAll(/module \w+ '([^']+)'/g))
+      assert.ok(existsSync(new URL(`infra/${path}`, root)), path);
   });
 
   it('main.parameters.json sets only declared parameters, and every parameter without a default', () => {
@@ -322,18 +375,26 @@ describe('infra: template structure', () => {
     const params = new Map([...main.matchAll(/^param (\w+) \w+( = .*)?$/gm)].map((m) => [m[1]!, m[2] !== undefined]));
     const given = Object.keys(JSON.parse(read('infra/main.parameters.json')).parameters);
     for (const name of given) assert.ok(params.has(name), `${name} is not a parameter of main.bicep`);
-    for (const [name, hasDefault] of params) if (!hasDefault) assert.ok(given.includes(name), `${name} has no default and no value`);
+    for (const [name, hasDefault] of params)
+      if (!hasDefault) assert.ok(given.includes(name), `${name} has no default and no value`);
   });
 
   it('tags only the function app (not its plan) with azd-service-name, as the api service', () => {
     // azd before 1.23.4 fails when two resources carry the tag; azd deploys to the one resource that has it.
-    const tagged = bicepFiles.flatMap((file) => resourceBlocks(read(file)).filter((r) => r.body.includes('azd-service-name')));
-    assert.deepEqual(tagged.map((r) => r.type), ['Microsoft.Web/sites']);
+    const tagged = bicepFiles.flatMap((file) =>
+      resourceBlocks(read(file)).filter((r) => r.body.includes('azd-service-name')),
+    );
+    assert.deepEqual(
+      tagged.map((r) => r.type),
+      ['Microsoft.Web/sites'],
+    );
     const code = allBicep.replace(/\/\/.*$/gm, '');
     assert.equal(code.match(/azd-service-name/g)?.length, 1, 'azd-service-name appears once, on the site');
     assert.match(read('infra/main.bicep'), /serviceName: 'api'/);
     assert.ok('api' in parseYaml(read('azure.yaml')).services);
-    const plan = resourceBlocks(read('infra/modules/functionapp.bicep')).find((r) => r.type === 'Microsoft.Web/serverfarms');
+    const plan = resourceBlocks(read('infra/modules/functionapp.bicep')).find(
+      (r) => r.type === 'Microsoft.Web/serverfarms',
+    );
     assert.match(plan!.body, /\n {2}tags: tags\n/);
   });
 
@@ -366,7 +427,9 @@ describe('config files against their schemas', () => {
           properties: {
             project: { type: 'string' },
             host: { enum: ['appservice', 'containerapp', 'function', 'springapp', 'staticwebapp', 'aks'] },
-            language: { enum: ['dotnet', 'csharp', 'fsharp', 'py', 'python', 'js', 'ts', 'java', 'go', 'golang', 'docker'] },
+            language: {
+              enum: ['dotnet', 'csharp', 'fsharp', 'py', 'python', 'js', 'ts', 'java', 'go', 'golang', 'docker'],
+            },
             remoteBuild: { type: 'boolean' },
           },
         },
@@ -378,7 +441,13 @@ describe('config files against their schemas', () => {
     const config = parseYaml(read('azure.yaml'));
     const ajv = new Ajv2019({ strict: false });
     assert.ok(ajv.validate(azureYamlSchema, config), JSON.stringify(ajv.errors));
-    assert.deepEqual(config.services.api, { project: '.', language: 'ts', host: 'function', dist: '.build/deploy', remoteBuild: false });
+    assert.deepEqual(config.services.api, {
+      project: '.',
+      language: 'ts',
+      host: 'function',
+      dist: '.build/deploy',
+      remoteBuild: false,
+    });
     assert.ok(!ajv.validate(azureYamlSchema, { ...config, name: 'Not Valid' }));
   });
 
@@ -391,18 +460,26 @@ describe('config files against their schemas', () => {
       strict: false,
       validateFormats: false,
       loadSchema: async (uri) => {
-        assert.ok(uri.startsWith(remote), `unexpected external $ref ${uri}: add a copy under test/fixtures/azd-schemas/`);
+        assert.ok(
+          uri.startsWith(remote),
+          `unexpected external $ref ${uri}: add a copy under test/fixtures/azd-schemas/`,
+        );
         loaded.push(uri);
         const schema = JSON.parse(readFileSync(new URL(`extensions/${uri.slice(remote.length)}`, fixtures), 'utf8'));
         return { $id: uri, ...schema }; // one of them has no $id; its own #/definitions refs resolve against its URL
       },
     });
     ajv.addMetaSchema(draft07); // the extension schemas are draft-07
-    const validate = await ajv.compileAsync<Record<string, unknown>>(JSON.parse(readFileSync(new URL('azure.yaml.json', fixtures), 'utf8')));
+    const validate = await ajv.compileAsync<Record<string, unknown>>(
+      JSON.parse(readFileSync(new URL('azure.yaml.json', fixtures), 'utf8')),
+    );
     assert.ok(loaded.length >= 7, `resolved ${loaded.length} external schemas`);
     const config = parseYaml(read('azure.yaml')) as { services: { api: Record<string, unknown> } };
     assert.ok(validate(config), JSON.stringify(validate.errors));
-    assert.ok(!validate({ ...config, services: { api: { ...config.services.api, remoteBuild: 'no' } } }), 'the schema is applied');
+    assert.ok(
+      !validate({ ...config, services: { api: { ...config.services.api, remoteBuild: 'no' } } }),
+      'the schema is applied',
+    );
   });
 
   it('host.json: version 2.0, a v4 extension bundle range, route prefix api', () => {
@@ -437,7 +514,8 @@ describe('infra: dashboard', () => {
     // The queries read the fields the app writes (src/telemetry/record.ts).
     const record = read('src/telemetry/record.ts');
     for (const tile of tiles) {
-      for (const [, field] of tile.query.matchAll(/\br\.(\w+)/g)) assert.match(record, new RegExp(`\\b${field}\\??:`), field);
+      for (const [, field] of tile.query.matchAll(/\br\.(\w+)/g))
+        assert.match(record, new RegExp(`\\b${field}\\??:`), field);
     }
   });
 });

@@ -67,9 +67,15 @@ describe('keyless Table Storage, as configured in Azure', () => {
 
     const streamed = await turn({ content: 'Count to 5. E.g. 1, 2, ...', stream: true });
     assert.equal(streamed.status, 200, streamed.text);
-    const events = streamed.text.split('\n\n').filter((e) => e.startsWith('data: ')).map((e) => e.slice(6));
+    const events = streamed.text
+      .split('\n\n')
+      .filter((e) => e.startsWith('data: '))
+      .map((e) => e.slice(6));
     assert.equal(events.at(-1), '[DONE]');
-    const content = events.slice(0, -1).map((e) => JSON.parse(e).choices[0]?.delta?.content ?? '').join('');
+    const content = events
+      .slice(0, -1)
+      .map((e) => JSON.parse(e).choices[0]?.delta?.content ?? '')
+      .join('');
     assert.equal(content, '1, 2, 3, 4, 5.');
 
     const listed = await call(stack.url, 'GET', '/v1/conversations');
@@ -109,16 +115,28 @@ describe('keyless Table Storage, as configured in Azure', () => {
     }
     // The production path's steps, each under a bearer token: table creation at first use, entity transactions
     // (conversation turns), and ETag-conditional updates (quota settlement).
-    assert.ok(requests.some((r) => r.method === 'POST' && r.path.endsWith('/Tables')), 'tables created');
-    assert.ok(requests.some((r) => r.path.endsWith('/$batch')), 'a transaction');
-    assert.ok(requests.some((r) => r.ifMatch && r.ifMatch !== '*'), 'an ETag-conditional update');
+    assert.ok(
+      requests.some((r) => r.method === 'POST' && r.path.endsWith('/Tables')),
+      'tables created',
+    );
+    assert.ok(
+      requests.some((r) => r.path.endsWith('/$batch')),
+      'a transaction',
+    );
+    assert.ok(
+      requests.some((r) => r.ifMatch && r.ifMatch !== '*'),
+      'an ETag-conditional update',
+    );
 
     // Tokens came from the managed identity: the user-assigned client id, the platform's header, both audiences.
     const asked = stack.keyless!.identity.requests;
     assert.ok(asked.every((a) => a.clientId === KEYLESS_CLIENT_ID && a.headerOk && a.apiVersion === '2019-08-01'));
     const storageAsks = asked.filter((a) => a.resource === STORAGE_RESOURCE).length;
     assert.ok(storageAsks >= 1 && storageAsks < requests.length, `${storageAsks} storage token requests: cached`);
-    assert.ok(asked.some((a) => a.resource === COGNITIVE_RESOURCE), 'the upstream used the same identity');
+    assert.ok(
+      asked.some((a) => a.resource === COGNITIVE_RESOURCE),
+      'the upstream used the same identity',
+    );
     const upstream = await simRequests(stack);
     assert.ok(upstream.length > 0);
     assert.ok(upstream.every((r) => r.auth === 'bearer' && jwtClaims(r.bearerToken!)?.aud === COGNITIVE_RESOURCE));

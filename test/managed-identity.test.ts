@@ -11,7 +11,12 @@ import { postJson, simRequests, startStack, type Stack } from './helpers/stack.j
 const IDENTITY_HEADER = 'fake-identity-header-7d2e';
 const TOKEN = 'fake-mi-access-token-93ab71';
 const CLIENT_ID = '00000000-0000-0000-0000-00000000c1d0';
-const asked: { resource: string | null; clientId: string | null; header: string | undefined; apiVersion: string | null }[] = [];
+const asked: {
+  resource: string | null;
+  clientId: string | null;
+  header: string | undefined;
+  apiVersion: string | null;
+}[] = [];
 
 let identity: Server;
 let stack: Stack;
@@ -26,7 +31,14 @@ before(async () => {
       apiVersion: url.searchParams.get('api-version'),
     });
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ access_token: TOKEN, expires_on: String(Math.floor(Date.now() / 1000) + 3600), resource: url.searchParams.get('resource'), token_type: 'Bearer' }));
+    res.end(
+      JSON.stringify({
+        access_token: TOKEN,
+        expires_on: String(Math.floor(Date.now() / 1000) + 3600),
+        resource: url.searchParams.get('resource'),
+        token_type: 'Bearer',
+      }),
+    );
   });
   await new Promise<void>((resolve) => identity.listen(0, '127.0.0.1', () => resolve()));
   const port = (identity.address() as { port: number }).port;
@@ -48,7 +60,9 @@ after(async () => {
 describe('managed identity', () => {
   it('calls Azure OpenAI with a bearer token for the cognitiveservices scope, cached across calls', async () => {
     for (let i = 0; i < 3; i++) {
-      const res = await postJson(`${stack.url}/v1/chat/completions`, { messages: [{ role: 'user', content: 'Knock knock.' }] });
+      const res = await postJson(`${stack.url}/v1/chat/completions`, {
+        messages: [{ role: 'user', content: 'Knock knock.' }],
+      });
       assert.equal(res.status, 200, res.text);
     }
     const seen = await simRequests(stack);

@@ -14,20 +14,37 @@ after(async () => stack?.stop());
 
 describe('completions (the seed examples)', () => {
   it('"1, 2, 3, 4, " with stop ["11"] stops before 11', async () => {
-    const res = await client.completions.create({ model: 'gpt-35-turbo-instruct', prompt: '1, 2, 3, 4, ', temperature: 0, stop: ['11'] });
+    const res = await client.completions.create({
+      model: 'gpt-35-turbo-instruct',
+      prompt: '1, 2, 3, 4, ',
+      temperature: 0,
+      stop: ['11'],
+    });
     assert.equal(res.object, 'text_completion');
     assert.equal(res.choices[0]!.text, '5, 6, 7, 8, 9, 10, ');
     assert.equal(res.choices[0]!.finish_reason, 'stop');
   });
 
   it('max_tokens 50 ends with finish_reason length and 50 completion tokens', async () => {
-    const res = await client.completions.create({ model: 'gpt-35-turbo-instruct', prompt: '1, 2, 3, 4, ', max_tokens: 50, temperature: 0 });
+    const res = await client.completions.create({
+      model: 'gpt-35-turbo-instruct',
+      prompt: '1, 2, 3, 4, ',
+      max_tokens: 50,
+      temperature: 0,
+    });
     assert.equal(res.choices[0]!.finish_reason, 'length');
     assert.deepEqual(res.usage, { completion_tokens: 50, prompt_tokens: 12, total_tokens: 62 });
   });
 
   it('streams text deltas and reports usage counted by the service', async () => {
-    const stream = await client.completions.create({ model: 'gpt-35-turbo-instruct', prompt: '1, 2, 3, 4, ', temperature: 0, stop: '11', stream: true, stream_options: { include_usage: true } });
+    const stream = await client.completions.create({
+      model: 'gpt-35-turbo-instruct',
+      prompt: '1, 2, 3, 4, ',
+      temperature: 0,
+      stop: '11',
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     let text = '';
     let usage;
     for await (const chunk of stream) {
@@ -58,7 +75,13 @@ describe('chat', () => {
   it('streams: no empty-choices chunk reaches the client, content equals the whole answer, usage when asked', async () => {
     const messages = [{ role: 'user' as const, content: 'Count to 10. E.g. 1, 2, 3, 4, ...' }];
     const whole = await client.chat.completions.create({ model: 'gpt-4o-mini', messages, temperature: 0 });
-    const stream = await client.chat.completions.create({ model: 'gpt-4o-mini', messages, temperature: 0, stream: true, stream_options: { include_usage: true } });
+    const stream = await client.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages,
+      temperature: 0,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     const chunks = [];
     for await (const chunk of stream) chunks.push(chunk);
     const content = chunks.map((c) => c.choices[0]?.delta.content ?? '').join('');
@@ -86,11 +109,23 @@ describe('embeddings', () => {
   it('answers the openai client default (base64) and float, equal vectors', async () => {
     const input = ['the cat sat on the mat', 'quarterly revenue grew'];
     const viaClient = await client.embeddings.create({ model: 'text-embedding-3-small', input });
-    const asFloat = await client.embeddings.create({ model: 'text-embedding-3-small', input, encoding_format: 'float' });
+    const asFloat = await client.embeddings.create({
+      model: 'text-embedding-3-small',
+      input,
+      encoding_format: 'float',
+    });
     assert.equal(viaClient.data.length, 2);
     assert.equal(viaClient.data[0]!.embedding.length, 1536);
-    assert.deepEqual(viaClient.data[0]!.embedding.map((x) => x.toFixed(5)), asFloat.data[0]!.embedding.map((x) => x.toFixed(5)));
-    const dims = await client.embeddings.create({ model: 'text-embedding-3-small', input: 'x', dimensions: 64, encoding_format: 'float' });
+    assert.deepEqual(
+      viaClient.data[0]!.embedding.map((x) => x.toFixed(5)),
+      asFloat.data[0]!.embedding.map((x) => x.toFixed(5)),
+    );
+    const dims = await client.embeddings.create({
+      model: 'text-embedding-3-small',
+      input: 'x',
+      dimensions: 64,
+      encoding_format: 'float',
+    });
     assert.equal(dims.data[0]!.embedding.length, 64);
   });
 });
@@ -102,7 +137,11 @@ describe('validation: 400 naming the field, never sent upstream', () => {
     ['/v1/chat/completions', { messages: [{ role: 'user', content: 'x' }], temperature: 2.5 }, 'temperature'],
     ['/v1/chat/completions', { messages: [{ role: 'user', content: 'x' }], top_p: 1.5 }, 'top_p'],
     ['/v1/chat/completions', { messages: [{ role: 'user', content: 'x' }], presence_penalty: -3 }, 'presence_penalty'],
-    ['/v1/chat/completions', { messages: [{ role: 'user', content: 'x' }], frequency_penalty: 2.1 }, 'frequency_penalty'],
+    [
+      '/v1/chat/completions',
+      { messages: [{ role: 'user', content: 'x' }], frequency_penalty: 2.1 },
+      'frequency_penalty',
+    ],
     ['/v1/chat/completions', { messages: [{ role: 'user', content: 'x' }], n: 0 }, 'n'],
     ['/v1/chat/completions', { messages: [{ role: 'user', content: 'x' }], n: 129 }, 'n'],
     ['/v1/chat/completions', { messages: [{ role: 'user', content: 'x' }], stop: ['a', 'b', 'c', 'd', 'e'] }, 'stop'],
@@ -124,7 +163,10 @@ describe('validation: 400 naming the field, never sent upstream', () => {
   });
 
   it('an unknown model is a 404 listing the known ones', async () => {
-    const res = await postJson(`${stack.url}/v1/chat/completions`, { model: 'gpt-9', messages: [{ role: 'user', content: 'x' }] });
+    const res = await postJson(`${stack.url}/v1/chat/completions`, {
+      model: 'gpt-9',
+      messages: [{ role: 'user', content: 'x' }],
+    });
     assert.equal(res.status, 404);
     assert.equal(res.json.error.param, 'model');
     assert.match(res.json.error.message, /gpt-4o-mini/);
@@ -218,7 +260,10 @@ describe('upstream timeout', () => {
     const res = await postJson(`${slow.url}/v1/chat/completions`, { messages: [{ role: 'user', content: 'hi' }] });
     assert.equal(res.status, 504);
     assert.equal(res.json.error.code, 'upstream_timeout');
-    assert.equal((await postJson(`${slow.url}/v1/chat/completions`, { messages: [{ role: 'user', content: 'hi' }] })).status, 200);
+    assert.equal(
+      (await postJson(`${slow.url}/v1/chat/completions`, { messages: [{ role: 'user', content: 'hi' }] })).status,
+      200,
+    );
   });
 });
 
@@ -235,14 +280,33 @@ describe('an OpenAI-compatible upstream (OPENAI_BASE_URL, e.g. a local Ollama)',
       req.on('end', () => {
         seen.push({ path: req.url ?? '', auth: req.headers.authorization, body: JSON.parse(text) });
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ id: 'chatcmpl-x', object: 'chat.completion', created: 1, model: 'llama3', choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: 'Hi from an OpenAI-compatible server.' } }], usage: { prompt_tokens: 3, completion_tokens: 7, total_tokens: 10 } }));
+        res.end(
+          JSON.stringify({
+            id: 'chatcmpl-x',
+            object: 'chat.completion',
+            created: 1,
+            model: 'llama3',
+            choices: [
+              {
+                index: 0,
+                finish_reason: 'stop',
+                message: { role: 'assistant', content: 'Hi from an OpenAI-compatible server.' },
+              },
+            ],
+            usage: { prompt_tokens: 3, completion_tokens: 7, total_tokens: 10 },
+          }),
+        );
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
     const port = (server.address() as { port: number }).port;
     compatible = await startStack({
       name: 'models-openai-compatible',
-      env: { OPENAI_BASE_URL: `http://127.0.0.1:${port}/v1`, OPENAI_API_KEY: 'compat-key', AZURE_OPENAI_CHAT_DEPLOYMENTS: 'llama3' },
+      env: {
+        OPENAI_BASE_URL: `http://127.0.0.1:${port}/v1`,
+        OPENAI_API_KEY: 'compat-key',
+        AZURE_OPENAI_CHAT_DEPLOYMENTS: 'llama3',
+      },
     });
   });
   after(async () => {
@@ -251,7 +315,9 @@ describe('an OpenAI-compatible upstream (OPENAI_BASE_URL, e.g. a local Ollama)',
   });
 
   it('calls {base}/chat/completions with the deployment as model and a bearer key', async () => {
-    const res = await postJson(`${compatible.url}/v1/chat/completions`, { messages: [{ role: 'user', content: 'hi' }] });
+    const res = await postJson(`${compatible.url}/v1/chat/completions`, {
+      messages: [{ role: 'user', content: 'hi' }],
+    });
     assert.equal(res.status, 200, res.text);
     assert.equal(res.json.choices[0].message.content, 'Hi from an OpenAI-compatible server.');
     assert.equal(seen.length, 1);

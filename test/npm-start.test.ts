@@ -82,12 +82,22 @@ let pageServer: Server;
 let pageOrigin: string;
 
 before(async () => {
-  if (!existsSync(CHROMIUM)) spawnSync('bash', [`${root}scripts/ensure-chromium.sh`], { stdio: 'ignore', timeout: 600_000 });
+  if (!existsSync(CHROMIUM))
+    spawnSync('bash', [`${root}scripts/ensure-chromium.sh`], { stdio: 'ignore', timeout: 600_000 });
   assert.ok(existsSync(CHROMIUM), `Debian's chromium is needed at ${CHROMIUM} (scripts/ensure-chromium.sh)`);
   app = await npmStart();
   // The official client, bundled for the browser as a frontend build would.
-  const openai = (await build({ stdin: { contents: "export { default as OpenAI } from 'openai';", resolveDir: root }, bundle: true, format: 'esm', platform: 'browser', write: false })).outputFiles[0]!.text;
-  const html = '<!doctype html><title>dev app</title><script type="module">import { OpenAI } from "/openai.js"; window.OpenAI = OpenAI; document.title = "ready";</script>';
+  const openai = (
+    await build({
+      stdin: { contents: "export { default as OpenAI } from 'openai';", resolveDir: root },
+      bundle: true,
+      format: 'esm',
+      platform: 'browser',
+      write: false,
+    })
+  ).outputFiles[0]!.text;
+  const html =
+    '<!doctype html><title>dev app</title><script type="module">import { OpenAI } from "/openai.js"; window.OpenAI = OpenAI; document.title = "ready";</script>';
   pageServer = createServer((req, res) => {
     if (req.url === '/openai.js') return void res.writeHead(200, { 'content-type': 'text/javascript' }).end(openai);
     res.writeHead(200, { 'content-type': 'text/html' }).end(html);
@@ -96,7 +106,10 @@ before(async () => {
   await new Promise<void>((resolve) => pageServer.listen(pagePort, '127.0.0.1', resolve));
   // `localhost`, another port than the API's: a different origin, as a Vite dev server is.
   pageOrigin = `http://localhost:${pagePort}`;
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+  });
 });
 after(async () => {
   await browser?.close();
@@ -118,15 +131,27 @@ describe('a browser app on another loopback port, under npm start defaults (no C
     const result = await page.evaluate(async (api) => {
       const headers = { 'content-type': 'application/json', 'x-ms-client-principal-id': 'browser-dev' };
       const messages = [{ role: 'user', content: 'Knock knock.' }];
-      const chat = await fetch(`${api}/v1/chat/completions`, { method: 'POST', headers, body: JSON.stringify({ messages }) });
+      const chat = await fetch(`${api}/v1/chat/completions`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ messages }),
+      });
       const chatBody = await chat.json();
-      const stream = await fetch(`${api}/v1/chat/completions`, { method: 'POST', headers, body: JSON.stringify({ messages: [{ role: 'user', content: 'Count to 5' }], stream: true }) });
+      const stream = await fetch(`${api}/v1/chat/completions`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ messages: [{ role: 'user', content: 'Count to 5' }], stream: true }),
+      });
       const streamText = await stream.text();
       const missing = await fetch(`${api}/v1/no-such-route`, { headers });
       const malformed = await fetch(`${api}/v1/conversations/%E0%A4%A/messages`, { headers });
       return {
         origin: location.origin,
-        chat: { status: chat.status, content: chatBody.choices?.[0]?.message?.content, id: chat.headers.get('x-request-id') },
+        chat: {
+          status: chat.status,
+          content: chatBody.choices?.[0]?.message?.content,
+          id: chat.headers.get('x-request-id'),
+        },
         stream: { status: stream.status, text: streamText, id: stream.headers.get('x-request-id') },
         missing: { status: missing.status, body: await missing.json(), id: missing.headers.get('x-request-id') },
         malformed: { status: malformed.status, body: await malformed.json() },
@@ -153,32 +178,70 @@ describe('a browser app on another loopback port, under npm start defaults (no C
     const page = await devPage();
     const result = await page.evaluate(async (api) => {
       const OpenAI = (window as any).OpenAI;
-      const client = new OpenAI({ baseURL: `${api}/v1`, apiKey: 'unused-locally', dangerouslyAllowBrowser: true, defaultHeaders: { 'x-ms-client-principal-id': 'browser-sdk' } });
+      const client = new OpenAI({
+        baseURL: `${api}/v1`,
+        apiKey: 'unused-locally',
+        dangerouslyAllowBrowser: true,
+        defaultHeaders: { 'x-ms-client-principal-id': 'browser-sdk' },
+      });
       const chat = await client.chat.completions.create({ messages: [{ role: 'user', content: 'Knock knock.' }] });
       let streamed = '';
-      for await (const chunk of await client.chat.completions.create({ messages: [{ role: 'user', content: 'Count to 3' }], stream: true })) streamed += chunk.choices[0]?.delta?.content ?? '';
-      const prompts = ['1, 2, 3, 4,', ['1, 2, 3,', 'a, b,'], [16, 11, 220, 17, 11, 220, 18, 11], [[16, 11, 220, 17, 11], [64, 11, 293, 11]]];
+      for await (const chunk of await client.chat.completions.create({
+        messages: [{ role: 'user', content: 'Count to 3' }],
+        stream: true,
+      }))
+        streamed += chunk.choices[0]?.delta?.content ?? '';
+      const prompts = [
+        '1, 2, 3, 4,',
+        ['1, 2, 3,', 'a, b,'],
+        [16, 11, 220, 17, 11, 220, 18, 11],
+        [
+          [16, 11, 220, 17, 11],
+          [64, 11, 293, 11],
+        ],
+      ];
       const completions = [];
       for (const prompt of prompts) {
-        const c = await client.completions.create({ model: 'gpt-35-turbo-instruct', prompt, max_tokens: 5, temperature: 0 });
+        const c = await client.completions.create({
+          model: 'gpt-35-turbo-instruct',
+          prompt,
+          max_tokens: 5,
+          temperature: 0,
+        });
         completions.push({ choices: c.choices.length, prompt_tokens: c.usage.prompt_tokens, id: c._request_id });
       }
       let notFound: any;
       try {
         await client.get('/no-such-route');
       } catch (error: any) {
-        notFound = { status: error.status, code: error.code, id: error.requestID ?? error.headers?.get?.('x-request-id') };
+        notFound = {
+          status: error.status,
+          code: error.code,
+          id: error.requestID ?? error.headers?.get?.('x-request-id'),
+        };
       }
-      return { chat: { content: chat.choices[0].message.content, id: chat._request_id }, streamed, completions, notFound };
+      return {
+        chat: { content: chat.choices[0].message.content, id: chat._request_id },
+        streamed,
+        completions,
+        notFound,
+      };
     }, app.url);
     assert.equal(result.chat.content, "Who's there?");
     assert.match(result.chat.id ?? '', /^[0-9a-f-]{36}$/);
     assert.match(result.streamed, /^1, 2, 3/);
-    assert.deepEqual(result.completions.map((c) => c.choices), [1, 2, 1, 2]);
+    assert.deepEqual(
+      result.completions.map((c) => c.choices),
+      [1, 2, 1, 2],
+    );
     assert.equal(result.completions[2]!.prompt_tokens, 8, 'a token array counts its tokens');
     assert.equal(result.completions[3]!.prompt_tokens, 9);
     for (const c of result.completions) assert.match(c.id ?? '', /^[0-9a-f-]{36}$/);
-    assert.equal(result.notFound.status, 404, 'a missing route is an API error the client reads, not "Connection error."');
+    assert.equal(
+      result.notFound.status,
+      404,
+      'a missing route is an API error the client reads, not "Connection error."',
+    );
     assert.equal(result.notFound.code, 'route_not_found');
     await page.close();
   });
@@ -195,10 +258,18 @@ describe('stopping the npm start group (issue 14, item 11)', () => {
   for (const signal of ['SIGTERM', 'SIGHUP', 'SIGINT'] as const) {
     it(`${signal} to the group keeps a conversation written just before it`, async () => {
       const headers = { 'content-type': 'application/json', 'x-ms-client-principal-id': `signal-${signal}` };
-      const created = await fetch(`${app.url}/v1/conversations`, { method: 'POST', headers, body: JSON.stringify({ title: signal }) });
+      const created = await fetch(`${app.url}/v1/conversations`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ title: signal }),
+      });
       assert.equal(created.status, 201);
       const { id } = (await created.json()) as { id: string };
-      const turn = await fetch(`${app.url}/v1/conversations/${id}/messages`, { method: 'POST', headers, body: JSON.stringify({ content: 'Knock knock.' }) });
+      const turn = await fetch(`${app.url}/v1/conversations/${id}/messages`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ content: 'Knock knock.' }),
+      });
       assert.equal(turn.status, 200, 'the write is acknowledged');
       await turn.arrayBuffer();
       await app.stop(signal);
@@ -207,7 +278,10 @@ describe('stopping the npm start group (issue 14, item 11)', () => {
       const history = await fetch(`${app.url}/v1/conversations/${id}/messages?order=asc`, { headers });
       assert.equal(history.status, 200, `the conversation outlived ${signal}`);
       const messages = ((await history.json()) as { data: { role: string; content: string }[] }).data;
-      assert.deepEqual(messages.map((m) => m.content), ['Knock knock.', "Who's there?"]);
+      assert.deepEqual(
+        messages.map((m) => m.content),
+        ['Knock knock.', "Who's there?"],
+      );
     });
   }
 });

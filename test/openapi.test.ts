@@ -16,7 +16,8 @@ import { promptPresets } from '../src/playground/presets.js';
 import { isErrorShape, postJson, startStack, type Stack } from './helpers/stack.js';
 
 // ajv-formats is CommonJS with a default export that Node's ESM interop wraps once more.
-const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule) as unknown as (ajv: Ajv2020) => void;
+const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ??
+  addFormatsModule) as unknown as (ajv: Ajv2020) => void;
 
 const root = new URL('..', import.meta.url).pathname;
 const DOC_ID = 'urn:test:openapi';
@@ -48,8 +49,10 @@ function validator(...parts: string[]): ValidateFunction {
   if (!fn) compiled.set(ref, (fn = ajv.compile({ $ref: ref })));
   return fn;
 }
-const requestValidator = (path: string, method = 'post') => validator('paths', path, method, 'requestBody', 'content', 'application/json', 'schema');
-const responseValidator = (path: string, method: string, status: string) => validator('paths', path, method, 'responses', status, 'content', 'application/json', 'schema');
+const requestValidator = (path: string, method = 'post') =>
+  validator('paths', path, method, 'requestBody', 'content', 'application/json', 'schema');
+const responseValidator = (path: string, method: string, status: string) =>
+  validator('paths', path, method, 'responses', status, 'content', 'application/json', 'schema');
 const errorValidator = () => validator('components', 'schemas', 'Error');
 const hasOperation = (path: string, method: string) => Boolean(doc.paths[path]?.[method]);
 
@@ -70,7 +73,10 @@ describe('GET /api/v1/openapi.json', () => {
     assert.equal(doc.jsonSchemaDialect, 'https://json-schema.org/draft/2020-12/schema');
     assert.equal(typeof doc.info.title, 'string');
     assert.equal(typeof doc.info.version, 'string');
-    assert.deepEqual(doc.servers.map((s: any) => s.url), ['/api']);
+    assert.deepEqual(
+      doc.servers.map((s: any) => s.url),
+      ['/api'],
+    );
   });
 
   it('describes every route and method of the live function list, and nothing else', () => {
@@ -85,21 +91,31 @@ describe('GET /api/v1/openapi.json', () => {
         assert.equal(op.summary, fn.docs.summary);
         assert.deepEqual(op.tags, fn.docs.tags);
         for (const name of params) {
-          assert.ok(op.parameters?.some((p: any) => p.in === 'path' && p.name === name && p.required === true), `${key}: path parameter ${name}`);
+          assert.ok(
+            op.parameters?.some((p: any) => p.in === 'path' && p.name === name && p.required === true),
+            `${key}: path parameter ${name}`,
+          );
         }
         if (fn.docs.body) assert.ok(op.requestBody?.content?.['application/json']?.schema, `${key}: request body`);
-        if (fn.docs.streams) assert.ok(op.responses['200']?.content?.['text/event-stream'], `${key}: text/event-stream answer`);
+        if (fn.docs.streams)
+          assert.ok(op.responses['200']?.content?.['text/event-stream'], `${key}: text/event-stream answer`);
         for (const status of ['4XX', '5XX']) assert.ok(op.responses[status], `${key}: ${status} error response`);
       }
     }
-    const documented = Object.entries(doc.paths).flatMap(([path, item]) => Object.keys(item as object).map((m) => `${m} ${path}`));
+    const documented = Object.entries(doc.paths).flatMap(([path, item]) =>
+      Object.keys(item as object).map((m) => `${m} ${path}`),
+    );
     assert.deepEqual(new Set(documented), expected);
     // The routes this issue adds are in the list too.
-    assert.ok(expected.has('get /v1/openapi.json') && expected.has('get /playground') && expected.has('get /playground/{file}'));
+    assert.ok(
+      expected.has('get /v1/openapi.json') && expected.has('get /playground') && expected.has('get /playground/{file}'),
+    );
   });
 
   it('has unique operation ids, resolvable $refs, and schemas that compile under draft 2020-12 in strict mode', () => {
-    const ids = Object.values(doc.paths).flatMap((item) => Object.values(item as object).map((op: any) => op.operationId));
+    const ids = Object.values(doc.paths).flatMap((item) =>
+      Object.values(item as object).map((op: any) => op.operationId),
+    );
     assert.equal(new Set(ids).size, ids.length, `duplicate operationId in ${ids.join(', ')}`);
     for (const ref of allRefs(doc)) {
       assert.match(ref, /^#\/components\/(schemas|responses)\/[^/]+$/, ref);
@@ -115,9 +131,21 @@ describe('GET /api/v1/openapi.json', () => {
       { text: 'hello world', model: 'gpt-4o-mini' },
       { text: '<|endoftext|>', allowed_special: 'all' },
       { text: 'tiktoken is great!', count_only: true },
-      { messages: [{ role: 'system', content: 'You are a helpful assistant.' }, { role: 'user', content: 'Knock knock.' }], model: 'gpt-35-turbo' },
+      {
+        messages: [
+          { role: 'system', content: 'You are a helpful assistant.' },
+          { role: 'user', content: 'Knock knock.' },
+        ],
+        model: 'gpt-35-turbo',
+      },
     ];
-    const invalid = [{}, { text: 42 }, { text: 'x', encoding: 'no_such_encoding' }, { messages: [] }, { messages: [{ role: 'wizard', content: 'hi' }] }];
+    const invalid = [
+      {},
+      { text: 42 },
+      { text: 'x', encoding: 'no_such_encoding' },
+      { messages: [] },
+      { messages: [{ role: 'wizard', content: 'hi' }] },
+    ];
     const check = requestValidator('/v1/tokenize');
     for (const body of valid) {
       assert.ok(check(body), `document rejects ${JSON.stringify(body)}: ${ajv.errorsText(check.errors)}`);
@@ -135,20 +163,38 @@ describe('GET /api/v1/openapi.json', () => {
   });
 
   it('chat, completions, embeddings and conversations: the document and the server agree on every sample body', async () => {
-    assert.ok(hasOperation('/v1/chat/completions', 'post') && hasOperation('/v1/completions', 'post'), 'the model routes are in the document');
+    assert.ok(
+      hasOperation('/v1/chat/completions', 'post') && hasOperation('/v1/completions', 'post'),
+      'the model routes are in the document',
+    );
     const user = { 'x-ms-client-principal-id': `openapi-${Date.now()}` };
-    const created = await postJson(`${stack.url}/v1/conversations`, { title: 'openapi test', system: 'You are terse.' }, user);
+    const created = await postJson(
+      `${stack.url}/v1/conversations`,
+      { title: 'openapi test', system: 'You are terse.' },
+      user,
+    );
     assert.equal(created.status, 201, created.text);
-    assert.ok(responseValidator('/v1/conversations', 'post', '201')(created.json), 'conversation answer matches its schema');
+    assert.ok(
+      responseValidator('/v1/conversations', 'post', '201')(created.json),
+      'conversation answer matches its schema',
+    );
     const conversationId = String((created.json as { id: string }).id);
-    const knock = [{ role: 'system', content: 'You are a helpful assistant.' }, { role: 'user', content: 'Knock knock.' }];
+    const knock = [
+      { role: 'system', content: 'You are a helpful assistant.' },
+      { role: 'user', content: 'Knock knock.' },
+    ];
     const cases: { path: string; url: string; valid: unknown[]; invalid: unknown[] }[] = [
       {
         path: '/v1/chat/completions',
         url: '/v1/chat/completions',
         valid: [
           { messages: knock },
-          { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Count to 10. E.g. 1, 2, 3, 4, ...' }], temperature: 0, max_tokens: 50 },
+          {
+            model: 'gpt-4o-mini',
+            messages: [{ role: 'user', content: 'Count to 10. E.g. 1, 2, 3, 4, ...' }],
+            temperature: 0,
+            max_tokens: 50,
+          },
           { messages: knock, stop: 'Who', n: 2, top_p: 0.5, presence_penalty: -2, frequency_penalty: 2 },
           { messages: knock, stop: ['a', 'b', 'c', 'd'], user: 'someone', seed: 7 },
           { messages: [{ role: 'user', content: [{ type: 'text', text: 'Knock knock.' }] }] },
@@ -174,7 +220,13 @@ describe('GET /api/v1/openapi.json', () => {
           { model: 'gpt-35-turbo-instruct', prompt: 'Hello', stop: '\n', top_p: 0.9, n: 2 },
           ...promptPresets.map((p) => p.body),
         ],
-        invalid: [{}, { prompt: 'x', temperature: 3 }, { prompt: 'x', stop: ['a', 'b', 'c', 'd', 'e'] }, { prompt: 'x', frequency_penalty: 2.5 }, { prompt: 'x', n: 129 }],
+        invalid: [
+          {},
+          { prompt: 'x', temperature: 3 },
+          { prompt: 'x', stop: ['a', 'b', 'c', 'd', 'e'] },
+          { prompt: 'x', frequency_penalty: 2.5 },
+          { prompt: 'x', n: 129 },
+        ],
       },
       {
         path: '/v1/embeddings',
@@ -186,7 +238,12 @@ describe('GET /api/v1/openapi.json', () => {
           { input: [[1, 2], [3]] },
           { input: 'x', encoding_format: 'base64' },
         ],
-        invalid: [{}, { input: 'x', encoding_format: 'hex' }, { input: Array.from({ length: 2049 }, () => 'x') }, { input: 42 }],
+        invalid: [
+          {},
+          { input: 'x', encoding_format: 'hex' },
+          { input: Array.from({ length: 2049 }, () => 'x') },
+          { input: 42 },
+        ],
       },
       {
         path: '/v1/conversations',
@@ -204,23 +261,40 @@ describe('GET /api/v1/openapi.json', () => {
     for (const { path, url, valid, invalid } of cases) {
       const check = requestValidator(path);
       for (const body of valid) {
-        assert.ok(check(body), `document rejects POST ${path} ${JSON.stringify(body).slice(0, 200)}: ${ajv.errorsText(check.errors)}`);
+        assert.ok(
+          check(body),
+          `document rejects POST ${path} ${JSON.stringify(body).slice(0, 200)}: ${ajv.errorsText(check.errors)}`,
+        );
         const res = await postJson(`${stack.url}${url}`, body, user);
-        assert.ok(res.status >= 200 && res.status < 300, `server rejects POST ${path} ${JSON.stringify(body).slice(0, 200)}: ${res.status} ${res.text.slice(0, 300)}`);
+        assert.ok(
+          res.status >= 200 && res.status < 300,
+          `server rejects POST ${path} ${JSON.stringify(body).slice(0, 200)}: ${res.status} ${res.text.slice(0, 300)}`,
+        );
         const documented = doc.paths[path].post.responses[String(res.status)];
         assert.ok(documented, `POST ${path} answered ${res.status}, which the document does not list`);
         const answer = responseValidator(path, 'post', String(res.status));
-        assert.ok(answer(res.json), `POST ${path} answer does not match its schema: ${ajv.errorsText(answer.errors)}\n${res.text.slice(0, 500)}`);
+        assert.ok(
+          answer(res.json),
+          `POST ${path} answer does not match its schema: ${ajv.errorsText(answer.errors)}\n${res.text.slice(0, 500)}`,
+        );
       }
       for (const body of invalid) {
         assert.equal(check(body), false, `document accepts POST ${path} ${JSON.stringify(body).slice(0, 200)}`);
         const res = await postJson(`${stack.url}${url}`, body, user);
-        assert.equal(res.status, 400, `POST ${path} ${JSON.stringify(body).slice(0, 200)} → ${res.status} ${res.text.slice(0, 200)}`);
+        assert.equal(
+          res.status,
+          400,
+          `POST ${path} ${JSON.stringify(body).slice(0, 200)} → ${res.status} ${res.text.slice(0, 200)}`,
+        );
         assert.ok(errorValidator()(res.json), res.text);
       }
     }
     // The list and read routes answer what the document says.
-    for (const path of ['/v1/conversations', `/v1/conversations/${conversationId}`, `/v1/conversations/${conversationId}/messages`]) {
+    for (const path of [
+      '/v1/conversations',
+      `/v1/conversations/${conversationId}`,
+      `/v1/conversations/${conversationId}/messages`,
+    ]) {
       const res = await fetch(`${stack.url}${path}`, { headers: user });
       assert.equal(res.status, 200, path);
       const template = path.replace(conversationId, '{id}');
@@ -250,14 +324,21 @@ describe('GET /api/v1/openapi.json', () => {
     const wrong = await postJson(`${stack.url}/v1/openapi.json`, {});
     assert.equal(wrong.status, 405);
     assert.ok(errorValidator()(wrong.json));
-    assert.equal(errorValidator()({ error: { message: 'x', type: 'invalid_request_error', param: null } }), false, 'code is required');
+    assert.equal(
+      errorValidator()({ error: { message: 'x', type: 'invalid_request_error', param: null } }),
+      false,
+      'code is required',
+    );
   });
 
   it('validates the playground presets and the curl bodies of docs/examples.md against the completions request schema', () => {
     const check = requestValidator('/v1/completions');
-    for (const preset of promptPresets) assert.ok(check({ ...preset.body, stream: true }), `${preset.id}: ${ajv.errorsText(check.errors)}`);
+    for (const preset of promptPresets)
+      assert.ok(check({ ...preset.body, stream: true }), `${preset.id}: ${ajv.errorsText(check.errors)}`);
     const examples = readFileSync(`${root}docs/examples.md`, 'utf8');
-    const curlBodies = [...examples.matchAll(/curl[^\n]*\/v1\/(completions|chat\/completions)[\s\S]*?-d @- <<'JSON'\n([\s\S]*?)\nJSON/g)];
+    const curlBodies = [
+      ...examples.matchAll(/curl[^\n]*\/v1\/(completions|chat\/completions)[\s\S]*?-d @- <<'JSON'\n([\s\S]*?)\nJSON/g),
+    ];
     assert.ok(curlBodies.length >= promptPresets.length, 'docs/examples.md has a curl body per pattern');
     for (const [, route, body] of curlBodies) {
       const v = requestValidator(`/v1/${route}`);
@@ -268,7 +349,9 @@ describe('GET /api/v1/openapi.json', () => {
   });
 
   it('generates path and query parameters, 204s, streams and shared or recursive schemas the way routes will use them', () => {
-    const message = z.object({ role: z.enum(['user', 'assistant']), content: z.string() }).meta({ id: 'ExampleMessage' });
+    const message = z
+      .object({ role: z.enum(['user', 'assistant']), content: z.string() })
+      .meta({ id: 'ExampleMessage' });
     type Node = { name: string; children: Node[] };
     const node: z.ZodType<Node> = z.lazy(() => z.object({ name: z.string(), children: z.array(node) }));
     const noop = async () => ({ status: 204 });
@@ -278,8 +361,15 @@ describe('GET /api/v1/openapi.json', () => {
           name: 'things-list',
           route: 'v1/things/{id:guid}/items',
           methods: ['GET', 'POST'],
-          query: z.object({ limit: z.coerce.number().int().min(1).max(100).optional().describe('Page size.'), order: z.enum(['asc', 'desc']) }),
-          body: z.object({ messages: z.array(message).min(1), tree: node.optional(), stream: z.boolean().default(false) }),
+          query: z.object({
+            limit: z.coerce.number().int().min(1).max(100).optional().describe('Page size.'),
+            order: z.enum(['asc', 'desc']),
+          }),
+          body: z.object({
+            messages: z.array(message).min(1),
+            tree: node.optional(),
+            stream: z.boolean().default(false),
+          }),
           docs: {
             summary: 'items',
             tags: ['t'],
@@ -288,7 +378,13 @@ describe('GET /api/v1/openapi.json', () => {
           },
           handle: noop,
         }),
-        defineFunction({ name: 'thing-delete', route: 'v1/things/{id}', methods: ['DELETE'], docs: { summary: 'gone', tags: ['t'], responses: { 204: 'Deleted.' } }, handle: noop }),
+        defineFunction({
+          name: 'thing-delete',
+          route: 'v1/things/{id}',
+          methods: ['DELETE'],
+          docs: { summary: 'gone', tags: ['t'], responses: { 204: 'Deleted.' } },
+          handle: noop,
+        }),
       ],
       { basePath: '/x' },
     ) as any;
@@ -299,7 +395,11 @@ describe('GET /api/v1/openapi.json', () => {
     assert.equal(post.operationId, 'things-list-post');
     assert.deepEqual(
       get.parameters.map((p: any) => [p.in, p.name, p.required]),
-      [['path', 'id', true], ['query', 'limit', false], ['query', 'order', true]],
+      [
+        ['path', 'id', true],
+        ['query', 'limit', false],
+        ['query', 'order', true],
+      ],
     );
     assert.equal(get.parameters[1].description, 'Page size.');
     assert.equal(get.requestBody, undefined, 'no body on GET');
@@ -315,9 +415,20 @@ describe('GET /api/v1/openapi.json', () => {
     addFormats(local);
     local.addVocabulary(['openapi', 'info', 'servers', 'tags', 'paths', 'components', 'jsonSchemaDialect']);
     local.addSchema({ ...sample, $id: 'urn:test:sample' });
-    const body = local.compile({ $ref: 'urn:test:sample#/paths/~1v1~1things~1{id}~1items/post/requestBody/content/application~1json/schema' });
-    assert.ok(body({ messages: [{ role: 'user', content: 'hi' }], tree: { name: 'a', children: [{ name: 'b', children: [] }] } }), local.errorsText(body.errors));
-    assert.equal(body({ messages: [{ role: 'user', content: 'hi' }], tree: { name: 'a', children: [{ name: 3, children: [] }] } }), false);
+    const body = local.compile({
+      $ref: 'urn:test:sample#/paths/~1v1~1things~1{id}~1items/post/requestBody/content/application~1json/schema',
+    });
+    assert.ok(
+      body({
+        messages: [{ role: 'user', content: 'hi' }],
+        tree: { name: 'a', children: [{ name: 'b', children: [] }] },
+      }),
+      local.errorsText(body.errors),
+    );
+    assert.equal(
+      body({ messages: [{ role: 'user', content: 'hi' }], tree: { name: 'a', children: [{ name: 3, children: [] }] } }),
+      false,
+    );
     assert.equal(body({ messages: [] }), false);
     assert.equal(body({ messages: [{ role: 'robot', content: 'hi' }] }), false);
     assert.deepEqual(routesWithoutResponseSchema([]), []);
@@ -325,7 +436,11 @@ describe('GET /api/v1/openapi.json', () => {
 
   it('lists the routes that document no response body schema', (t) => {
     const missing = routesWithoutResponseSchema(functions).filter((r) => !r.includes('playground'));
-    t.diagnostic(missing.length ? `routes without a response schema: ${missing.join('; ')}` : 'every JSON route documents its response');
+    t.diagnostic(
+      missing.length
+        ? `routes without a response schema: ${missing.join('; ')}`
+        : 'every JSON route documents its response',
+    );
     assert.deepEqual(missing, []);
   });
 });

@@ -37,7 +37,8 @@ async function openPage(user = 'playground-user'): Promise<Page> {
   // Any script error or CSP violation on the page fails the suite (checked in the last test).
   page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
   page.on('console', (message) => {
-    if (message.type() === 'error' && /Content Security Policy|Refused to/i.test(message.text())) problems.push(`csp: ${message.text()}`);
+    if (message.type() === 'error' && /Content Security Policy|Refused to/i.test(message.text()))
+      problems.push(`csp: ${message.text()}`);
   });
   await page.goto(`${stack.url}/playground`);
   await page.waitForSelector('html[data-ready="true"]');
@@ -54,7 +55,16 @@ before(async () => {
   stack = await startStack({ simulator: { tokenDelayMs: 15 }, azurite: true });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 });
 after(async () => {
@@ -73,15 +83,27 @@ describe('GET /api/playground', () => {
     assert.match(csp, /connect-src 'self'/);
     assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|\*/);
     const html = await page.text();
-    assert.doesNotMatch(html, /<script>|<style>|\son[a-z]+=/i, 'no inline script, style or handler (the CSP would block them)');
+    assert.doesNotMatch(
+      html,
+      /<script>|<style>|\son[a-z]+=/i,
+      'no inline script, style or handler (the CSP would block them)',
+    );
     assert.match(html, /<meta name="api-base" content="\/api\/v1">/);
-    for (const [file, type] of [['playground.js', /^text\/javascript/], ['playground.css', /^text\/css/], ['presets.json', /^application\/json/]] as const) {
+    for (const [file, type] of [
+      ['playground.js', /^text\/javascript/],
+      ['playground.css', /^text\/css/],
+      ['presets.json', /^application\/json/],
+    ] as const) {
       const res = await fetch(`${stack.url}/playground/${file}`);
       assert.equal(res.status, 200, file);
       assert.match(res.headers.get('content-type') ?? '', type, file);
       assert.equal(res.headers.get('content-security-policy'), csp);
       const etag = res.headers.get('etag')!;
-      assert.equal((await fetch(`${stack.url}/playground/${file}`, { headers: { 'if-none-match': etag } })).status, 304, `${file} revalidates`);
+      assert.equal(
+        (await fetch(`${stack.url}/playground/${file}`, { headers: { 'if-none-match': etag } })).status,
+        304,
+        `${file} revalidates`,
+      );
     }
     assert.deepEqual(await (await fetch(`${stack.url}/playground/presets.json`)).json(), promptPresets);
     const missing = await fetch(`${stack.url}/playground/secrets.txt`);
@@ -95,7 +117,10 @@ describe('GET /api/playground', () => {
     const unlabelled = await page.evaluate(() =>
       [...document.querySelectorAll('input, textarea, select, button')]
         .filter((el) => {
-          const named = (el as HTMLInputElement).labels?.length || el.getAttribute('aria-label') || (el.tagName === 'BUTTON' && el.textContent?.trim());
+          const named =
+            (el as HTMLInputElement).labels?.length ||
+            el.getAttribute('aria-label') ||
+            (el.tagName === 'BUTTON' && el.textContent?.trim());
           return !named && !(el as HTMLElement).closest('[hidden]');
         })
         .map((el) => el.outerHTML.slice(0, 80)),
@@ -117,8 +142,15 @@ describe('GET /api/playground', () => {
         { role: 'user', content: 'Count to 10. E.g. 1, 2, 3, 4, ...' },
       ],
     });
-    await page.waitForFunction((n) => document.getElementById('token-count')?.dataset.count === String(n), expected.json.count, { timeout: 15_000 });
-    assert.match((await page.textContent('#token-count'))!, new RegExp(`Prompt: ${expected.json.count} tokens \\(o200k_base\\)`));
+    await page.waitForFunction(
+      (n) => document.getElementById('token-count')?.dataset.count === String(n),
+      expected.json.count,
+      { timeout: 15_000 },
+    );
+    assert.match(
+      (await page.textContent('#token-count'))!,
+      new RegExp(`Prompt: ${expected.json.count} tokens \\(o200k_base\\)`),
+    );
 
     // Record what the answer bubble shows at each change, to see the text arrive in pieces while the region is busy.
     await page.evaluate(() => {
@@ -126,7 +158,8 @@ describe('GET /api/playground', () => {
       (window as any).__seen = seen;
       new MutationObserver(() => {
         const text = document.querySelector('#answer .message.assistant:last-child .text')?.textContent ?? '';
-        if (document.getElementById('answer')?.getAttribute('aria-busy') === 'true' && text && seen.at(-1) !== text) seen.push(text);
+        if (document.getElementById('answer')?.getAttribute('aria-busy') === 'true' && text && seen.at(-1) !== text)
+          seen.push(text);
       }).observe(document.getElementById('answer')!, { subtree: true, childList: true, characterData: true });
     });
     const started = Date.now();
@@ -138,20 +171,29 @@ describe('GET /api/playground', () => {
     assert.equal(answer, '1, 2, 3, 4, 5, 6, 7, 8, 9, 10.');
     const seen: string[] = await page.evaluate(() => (window as any).__seen);
     assert.ok(seen.length >= 3, `the answer arrived in pieces (saw ${JSON.stringify(seen)})`);
-    assert.ok(seen.every((s, i) => i === 0 || s.startsWith(seen[i - 1]!)), 'each piece extends the last');
+    assert.ok(
+      seen.every((s, i) => i === 0 || s.startsWith(seen[i - 1]!)),
+      'each piece extends the last',
+    );
     assert.ok(seen[0]!.length < answer.length);
     assert.equal(await page.getAttribute('#answer', 'aria-busy'), 'false');
 
     const usage = (await page.textContent('#usage'))!;
     const promptTokens = Number(await page.getAttribute('#usage', 'data-prompt-tokens'));
     assert.equal(promptTokens, expected.json.count, `usage ${usage} matches the token count shown before sending`);
-    assert.match(usage, new RegExp(`prompt ${expected.json.count} · completion \\d+ · total \\d+ tokens · finish: stop`));
+    assert.match(
+      usage,
+      new RegExp(`prompt ${expected.json.count} · completion \\d+ · total \\d+ tokens · finish: stop`),
+    );
     assert.match((await page.textContent('#request-preview'))!, /"include_usage": true/);
     await page.screenshot({ path: `${artifacts}/playground.png`, fullPage: true });
 
     // The message box is cleared and the count now covers the whole transcript.
     assert.equal(await page.inputValue('#user-message'), '');
-    await page.waitForFunction((n) => Number(document.getElementById('token-count')?.dataset.count) > n, expected.json.count);
+    await page.waitForFunction(
+      (n) => Number(document.getElementById('token-count')?.dataset.count) > n,
+      expected.json.count,
+    );
     assert.ok(firstText < 15_000);
     await page.close();
   });
@@ -191,17 +233,32 @@ describe('GET /api/playground', () => {
     await other.waitForSelector('#conversations li button.link');
     await other.click('#conversations li button.link');
     await other.waitForSelector('#answer .message.assistant');
-    assert.deepEqual(await other.$$eval('#answer .message .text', (els) => els.map((e) => e.textContent)), ['Knock knock.', "Who's there?"]);
+    assert.deepEqual(await other.$$eval('#answer .message .text', (els) => els.map((e) => e.textContent)), [
+      'Knock knock.',
+      "Who's there?",
+    ]);
     // Continue it from the second page.
     await other.fill('#user-message', 'Orange.');
     await other.click('#send');
-    await other.waitForFunction(() => document.querySelectorAll('#answer .message').length === 4 && document.getElementById('answer')?.getAttribute('aria-busy') === 'false');
+    await other.waitForFunction(
+      () =>
+        document.querySelectorAll('#answer .message').length === 4 &&
+        document.getElementById('answer')?.getAttribute('aria-busy') === 'false',
+    );
     const asUser = { headers: { 'x-ms-client-principal-id': user } };
     const list = await (await fetch(`${stack.url}/v1/conversations`, asUser)).json();
     assert.equal(list.data.length, 1);
     const conversationId: string = list.data[0].id;
-    const history = await (await fetch(`${stack.url}/v1/conversations/${conversationId}/messages?order=asc`, asUser)).json();
-    assert.deepEqual(history.data.filter((m: any) => m.role !== 'system').map((m: any) => m.content).slice(0, 3), ['Knock knock.', "Who's there?", 'Orange.']);
+    const history = await (
+      await fetch(`${stack.url}/v1/conversations/${conversationId}/messages?order=asc`, asUser)
+    ).json();
+    assert.deepEqual(
+      history.data
+        .filter((m: any) => m.role !== 'system')
+        .map((m: any) => m.content)
+        .slice(0, 3),
+      ['Knock knock.', "Who's there?", 'Orange.'],
+    );
 
     // Another user sees none of it.
     const stranger = await openPage(`${user}-other`);
@@ -249,20 +306,30 @@ describe('GET /api/playground', () => {
     await page.fill('#temperature', '0');
     await page.fill('#user-message', 'Knock knock.');
     await page.click('#send');
-    await page.waitForFunction(() => document.querySelectorAll('#answer .message').length === 2 && document.getElementById('answer')?.getAttribute('aria-busy') === 'false');
+    await page.waitForFunction(
+      () =>
+        document.querySelectorAll('#answer .message').length === 2 &&
+        document.getElementById('answer')?.getAttribute('aria-busy') === 'false',
+    );
     assert.equal(await page.textContent('#answer .message.assistant:last-child .text'), "Who's there?");
     assert.match((await page.textContent('#request-preview'))!, /\/responses/);
     await page.uncheck('#stream');
     await page.fill('#user-message', 'Orange.');
     await page.click('#send');
-    await page.waitForFunction(() => document.querySelectorAll('#answer .message').length === 4 && document.getElementById('answer')?.getAttribute('aria-busy') === 'false');
+    await page.waitForFunction(
+      () =>
+        document.querySelectorAll('#answer .message').length === 4 &&
+        document.getElementById('answer')?.getAttribute('aria-busy') === 'false',
+    );
     assert.ok(((await page.textContent('#answer .message.assistant:last-child .text')) ?? '').length > 0);
     // The second turn named the first stored response.
     const curl = (await page.textContent('#request-preview'))!;
     const preview = JSON.parse(curl.slice(curl.indexOf(" -d '") + 5, -1));
     assert.match(preview.previous_response_id, /^resp_/);
-    const first = await fetch(`${stack.url}/v1/responses/${preview.previous_response_id}`, { headers: { 'x-ms-client-principal-id': user } });
-    assert.equal(((await first.json())).output[0].content[0].text, "Who's there?");
+    const first = await fetch(`${stack.url}/v1/responses/${preview.previous_response_id}`, {
+      headers: { 'x-ms-client-principal-id': user },
+    });
+    assert.equal((await first.json()).output[0].content[0].text, "Who's there?");
     await page.close();
   });
 

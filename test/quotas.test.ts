@@ -7,11 +7,19 @@ let stack: Stack;
 const LIMIT = 300;
 const as = (user: string) => ({ 'x-ms-client-principal-id': user, 'content-type': 'application/json' });
 const chat = (url: string, user: string, body: Record<string, unknown>) =>
-  fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: as(user), body: JSON.stringify({ messages: [{ role: 'user', content: 'Knock knock.' }], ...body }) });
-const usage = async (url: string, user: string) => (await (await fetch(`${url}/v1/usage`, { headers: as(user) })).json());
+  fetch(`${url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: as(user),
+    body: JSON.stringify({ messages: [{ role: 'user', content: 'Knock knock.' }], ...body }),
+  });
+const usage = async (url: string, user: string) => await (await fetch(`${url}/v1/usage`, { headers: as(user) })).json();
 
 before(async () => {
-  stack = await startStack({ azurite: true, simulator: true, env: { QUOTA_TOKENS_PER_MINUTE: String(LIMIT), QUOTA_TOKENS_PER_DAY: '100000' } });
+  stack = await startStack({
+    azurite: true,
+    simulator: true,
+    env: { QUOTA_TOKENS_PER_MINUTE: String(LIMIT), QUOTA_TOKENS_PER_DAY: '100000' },
+  });
 });
 after(async () => stack?.stop());
 
@@ -31,7 +39,7 @@ describe('token quotas', () => {
   it('settle to the real usage, then refuse with 429 + retry-after once the minute is spent', async () => {
     const first = await chat(stack.url, 'alice', { max_tokens: 50 });
     assert.equal(first.status, 200);
-    const real = ((await first.json())).usage.total_tokens;
+    const real = (await first.json()).usage.total_tokens;
     let u = await usage(stack.url, 'alice');
     assert.equal(u.minute.used, real, 'the reservation of prompt + 50 was settled to the real total');
     assert.equal(u.day.used, real);
@@ -44,7 +52,7 @@ describe('token quotas', () => {
     }
     assert.ok(refused, 'the quota was enforced');
     assert.ok(Number(refused.headers.get('retry-after')) >= 1 && Number(refused.headers.get('retry-after')) <= 60);
-    const body = (await refused.json());
+    const body = await refused.json();
     assert.ok(isErrorShape(body));
     assert.equal(body.error.code, 'quota_exceeded');
     u = await usage(stack.url, 'alice');
@@ -54,13 +62,28 @@ describe('token quotas', () => {
   });
 
   it('counts streamed answers (the service counts them) and conversation turns', async () => {
-    const res = await chat(stack.url, 'carol', { stream: true, stream_options: { include_usage: true }, max_tokens: 20 });
+    const res = await chat(stack.url, 'carol', {
+      stream: true,
+      stream_options: { include_usage: true },
+      max_tokens: 20,
+    });
     const text = await res.text();
-    const chunks = text.split('\n\n').filter((e) => e.startsWith('data: {')).map((e) => JSON.parse(e.slice(6)));
+    const chunks = text
+      .split('\n\n')
+      .filter((e) => e.startsWith('data: {'))
+      .map((e) => JSON.parse(e.slice(6)));
     const total = chunks.at(-1).usage.total_tokens;
     assert.equal((await usage(stack.url, 'carol')).minute.used, total);
-    const conv = (await (await fetch(`${stack.url}/v1/conversations`, { method: 'POST', headers: as('carol'), body: '{}' })).json());
-    const turn = (await (await fetch(`${stack.url}/v1/conversations/${conv.id}/messages`, { method: 'POST', headers: as('carol'), body: '{"content":"hi","max_tokens":20}' })).json());
+    const conv = await (
+      await fetch(`${stack.url}/v1/conversations`, { method: 'POST', headers: as('carol'), body: '{}' })
+    ).json();
+    const turn = await (
+      await fetch(`${stack.url}/v1/conversations/${conv.id}/messages`, {
+        method: 'POST',
+        headers: as('carol'),
+        body: '{"content":"hi","max_tokens":20}',
+      })
+    ).json();
     assert.equal((await usage(stack.url, 'carol')).minute.used, total + turn.usage.total_tokens);
   });
 

@@ -176,11 +176,7 @@ describe('responses in a conversation', () => {
     const ok = results.filter((r): r is PromiseFulfilledResult<OpenAI.Responses.Response> => r.status === 'fulfilled');
     const refused = results.filter((r) => r.status === 'rejected');
     assert.ok(ok.length >= 1);
-    for (const r of refused)
-      assert.ok(
-        (r).reason instanceof ConflictError,
-        String((r).reason),
-      );
+    for (const r of refused) assert.ok(r.reason instanceof ConflictError, String(r.reason));
     const items = await allItems(conversation.id);
     assert.equal(items.length, ok.length * 2);
     // Pairs in order: each stored turn's input right before its own answer.

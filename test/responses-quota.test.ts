@@ -6,8 +6,7 @@ import { isErrorShape, startStack, type Stack } from './helpers/stack.js';
 let stack: Stack;
 const LIMIT = 300;
 const as = (user: string) => ({ 'x-ms-client-principal-id': user, 'content-type': 'application/json' });
-const usage = async (user: string) =>
-  (await (await fetch(`${stack.url}/v1/usage`, { headers: as(user) })).json());
+const usage = async (user: string) => await (await fetch(`${stack.url}/v1/usage`, { headers: as(user) })).json();
 const respond = (user: string, body: Record<string, unknown>) =>
   fetch(`${stack.url}/v1/responses`, {
     method: 'POST',
@@ -29,7 +28,7 @@ describe('quotas on /v1/responses', () => {
     // Compared on the day window: a minute boundary between a call and the read would reset the minute's figure.
     const first = await respond('carol', {});
     assert.equal(first.status, 200);
-    const real = ((await first.json())).usage.total_tokens;
+    const real = (await first.json()).usage.total_tokens;
     assert.equal((await usage('carol')).day.used, real);
     const streamed = await respond('carol', { stream: true });
     const events = [...(await streamed.text()).matchAll(/^data: (.+)$/gm)].map((m) => JSON.parse(m[1]!));
@@ -43,7 +42,7 @@ describe('quotas on /v1/responses', () => {
       else assert.equal(res.status, 200);
     }
     assert.ok(refused, 'the quota was enforced');
-    const body = (await refused.json());
+    const body = await refused.json();
     assert.ok(isErrorShape(body));
     assert.equal(body.error.code, 'quota_exceeded');
   });

@@ -206,7 +206,7 @@ describe('simulator alone, through AzureOpenAI', () => {
       tool_choice: { type: 'function', function: { name: 'nope' } },
     });
     assert.equal(unknown.status, 400);
-    assert.equal(((await unknown.json())).error.param, 'tool_choice');
+    assert.equal((await unknown.json()).error.param, 'tool_choice');
   });
 
   it('streams tool calls as Azure does: index, id, type and name first, then argument fragments', async () => {
@@ -273,7 +273,7 @@ describe('simulator alone, through AzureOpenAI', () => {
       functions: [tools[0]!.function],
       function_call: { name: 'get_weather' },
     });
-    const body = (await res.json());
+    const body = await res.json();
     assert.equal(body.choices[0].finish_reason, 'function_call');
     assert.equal(body.choices[0].message.function_call.name, 'get_weather');
     assertValid(weather, JSON.parse(body.choices[0].message.function_call.arguments));
@@ -397,7 +397,7 @@ describe('simulator alone, through AzureOpenAI', () => {
       max_tokens: 9000,
     });
     assert.equal(over.status, 400);
-    const body = (await over.json());
+    const body = await over.json();
     assert.deepEqual(Object.keys(body.error).sort(), ['code', 'message', 'param', 'type']);
     assert.equal(body.error.code, 'context_length_exceeded');
     assert.equal(body.error.type, 'invalid_request_error');
@@ -431,7 +431,7 @@ describe('simulator alone, through AzureOpenAI', () => {
     assert.equal((one as any).capabilities.embeddings, true);
     const deployment = await raw('/openai/deployments/gpt-4o-mini?api-version=2024-10-21');
     assert.equal(deployment.status, 200);
-    assert.equal(((await deployment.json())).model, 'gpt-4o-mini-2024-07-18');
+    assert.equal((await deployment.json()).model, 'gpt-4o-mini-2024-07-18');
     assert.equal((await raw('/openai/deployments/nope?api-version=2024-10-21')).status, 404);
   });
 
@@ -455,7 +455,7 @@ describe('simulator alone, through AzureOpenAI', () => {
       messages: [{ role: 'user', content: 'hi' }],
     });
     assert.equal(missing.status, 404);
-    const error = ((await missing.json())).error;
+    const error = (await missing.json()).error;
     assert.equal(error.code, 'DeploymentNotFound');
     for (const key of ['code', 'message', 'param', 'type'])
       assert.ok(!(key in error) || typeof error[key] === 'string', `error.${key} is a string or absent`);

@@ -10,7 +10,12 @@ let sim: Simulator;
 const client = (deployment: string, extra: Record<string, unknown> = {}) =>
   new AzureOpenAI({ endpoint: sim.url, apiKey: 'k', apiVersion: '2024-10-21', deployment, maxRetries: 0, ...extra });
 const control = async (path: string, body?: unknown) =>
-  (await fetch(`${sim.url}${path}`, { method: body === undefined ? 'GET' : 'POST', body: body === undefined ? undefined : JSON.stringify(body) })).json();
+  (
+    await fetch(`${sim.url}${path}`, {
+      method: body === undefined ? 'GET' : 'POST',
+      body: body === undefined ? undefined : JSON.stringify(body),
+    })
+  ).json();
 
 before(async () => {
   sim = await startSimulator();
@@ -19,13 +24,23 @@ after(async () => sim?.close());
 
 describe('simulator: completions', () => {
   it('continues the seed sequence and cuts before a stop sequence', async () => {
-    const res = await client('gpt-35-turbo-instruct').completions.create({ model: '', prompt: '1, 2, 3, 4, ', temperature: 0, stop: ['11'] });
+    const res = await client('gpt-35-turbo-instruct').completions.create({
+      model: '',
+      prompt: '1, 2, 3, 4, ',
+      temperature: 0,
+      stop: ['11'],
+    });
     assert.equal(res.choices[0]!.text, '5, 6, 7, 8, 9, 10, ');
     assert.equal(res.choices[0]!.finish_reason, 'stop');
   });
 
   it('honours max_tokens exactly with finish_reason length', async () => {
-    const res = await client('gpt-35-turbo-instruct').completions.create({ model: '', prompt: '1, 2, 3, 4, ', max_tokens: 50, temperature: 0 });
+    const res = await client('gpt-35-turbo-instruct').completions.create({
+      model: '',
+      prompt: '1, 2, 3, 4, ',
+      max_tokens: 50,
+      temperature: 0,
+    });
     assert.equal(res.choices[0]!.finish_reason, 'length');
     assert.equal(res.usage!.completion_tokens, 50);
     assert.equal(res.usage!.prompt_tokens, getEncoding('cl100k_base').count('1, 2, 3, 4, '));
@@ -82,7 +97,10 @@ describe('simulator: embeddings', () => {
     const v = floats.data.map((d) => d.embedding);
     assert.equal(v[0]!.length, 1536);
     const decoded = Array.from(new Float32Array(Buffer.from(raw.data[0]!.embedding, 'base64').buffer.slice(0)));
-    assert.deepEqual(decoded.map((x) => x.toFixed(6)), v[0]!.map((x) => x.toFixed(6)));
+    assert.deepEqual(
+      decoded.map((x) => x.toFixed(6)),
+      v[0]!.map((x) => x.toFixed(6)),
+    );
     const dot = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i]!, 0);
     assert.ok(Math.abs(dot(v[0]!, v[0]!) - 1) < 1e-5);
     assert.ok(dot(v[0]!, v[1]!) > dot(v[0]!, v[2]!) + 0.2);
@@ -92,15 +110,19 @@ describe('simulator: embeddings', () => {
 });
 
 describe('simulator: protocol and faults', () => {
-  const url = (deployment: string, q = '?api-version=2024-10-21') => `${sim.url}/openai/deployments/${deployment}/chat/completions${q}`;
+  const url = (deployment: string, q = '?api-version=2024-10-21') =>
+    `${sim.url}/openai/deployments/${deployment}/chat/completions${q}`;
   const body = JSON.stringify({ messages: [{ role: 'user', content: 'hi' }] });
 
   it('requires api-version and auth, and knows its deployments', async () => {
-    assert.equal((await fetch(url('gpt-4o-mini', ''), { method: 'POST', headers: { 'api-key': 'k' }, body })).status, 404);
+    assert.equal(
+      (await fetch(url('gpt-4o-mini', ''), { method: 'POST', headers: { 'api-key': 'k' }, body })).status,
+      404,
+    );
     assert.equal((await fetch(url('gpt-4o-mini'), { method: 'POST', body })).status, 401);
     const missing = await fetch(url('nope'), { method: 'POST', headers: { 'api-key': 'k' }, body });
     assert.equal(missing.status, 404);
-    assert.equal(((await missing.json())).error.code, 'DeploymentNotFound');
+    assert.equal((await missing.json()).error.code, 'DeploymentNotFound');
   });
 
   it('accepts a bearer token and records it', async () => {
@@ -129,7 +151,7 @@ describe('simulator: protocol and faults', () => {
     await control('/_sim/faults', { kind: 'content_filter' });
     const filtered = await fetch(url('gpt-4o-mini'), { method: 'POST', headers: { 'api-key': 'k' }, body });
     assert.equal(filtered.status, 400);
-    assert.equal(((await filtered.json())).error.code, 'content_filter');
+    assert.equal((await filtered.json()).error.code, 'content_filter');
     assert.equal((await fetch(url('gpt-4o-mini'), { method: 'POST', headers: { 'api-key': 'k' }, body })).status, 200);
   });
 
@@ -138,12 +160,21 @@ describe('simulator: protocol and faults', () => {
     await control('/_sim/faults', { kind: 'cut', afterChunks: 2 });
     // The cut may land before or after the client has the headers: either way the stream must fail, not end.
     await assert.rejects(async () => {
-      const stream = await client('gpt-4o-mini').chat.completions.create({ model: '', messages: [{ role: 'user', content: 'Count to 50' }], stream: true });
+      const stream = await client('gpt-4o-mini').chat.completions.create({
+        model: '',
+        messages: [{ role: 'user', content: 'Count to 50' }],
+        stream: true,
+      });
       for await (const _ of stream) void _;
     });
     await control('/_sim/faults', { kind: 'hang' });
     const controller = new AbortController();
-    const pending = fetch(url('gpt-4o-mini'), { method: 'POST', headers: { 'api-key': 'k' }, body, signal: controller.signal }).catch(() => null);
+    const pending = fetch(url('gpt-4o-mini'), {
+      method: 'POST',
+      headers: { 'api-key': 'k' },
+      body,
+      signal: controller.signal,
+    }).catch(() => null);
     await new Promise((r) => setTimeout(r, 100));
     controller.abort();
     await pending;
@@ -155,8 +186,21 @@ describe('simulator: protocol and faults', () => {
   it('enforces a tokens-per-minute limit with retry headers', async () => {
     await control('/_sim/reset', {});
     await control('/_sim/tpm', { tokensPerMinute: 30 });
-    assert.equal((await fetch(url('gpt-4o-mini'), { method: 'POST', headers: { 'api-key': 'k' }, body: JSON.stringify({ messages: [{ role: 'user', content: 'hi' }], max_tokens: 20 }) })).status, 200);
-    const limited = await fetch(url('gpt-4o-mini'), { method: 'POST', headers: { 'api-key': 'k' }, body: JSON.stringify({ messages: [{ role: 'user', content: 'hi' }], max_tokens: 20 }) });
+    assert.equal(
+      (
+        await fetch(url('gpt-4o-mini'), {
+          method: 'POST',
+          headers: { 'api-key': 'k' },
+          body: JSON.stringify({ messages: [{ role: 'user', content: 'hi' }], max_tokens: 20 }),
+        })
+      ).status,
+      200,
+    );
+    const limited = await fetch(url('gpt-4o-mini'), {
+      method: 'POST',
+      headers: { 'api-key': 'k' },
+      body: JSON.stringify({ messages: [{ role: 'user', content: 'hi' }], max_tokens: 20 }),
+    });
     assert.equal(limited.status, 429);
     assert.ok(Number(limited.headers.get('retry-after')) >= 1);
     assert.equal(limited.headers.get('x-ratelimit-remaining-tokens'), '0');

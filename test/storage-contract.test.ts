@@ -74,13 +74,19 @@ for (const [name, make] of conversationStores) {
       meta = await store.get('alice', created.id);
       assert.equal(meta.message_count, 4);
       const all = await store.range(meta.id, 1, 4);
-      assert.deepEqual(all.map((m) => [m.id, m.role, m.content]), [
-        ['msg_1', 'user', 'one'],
-        ['msg_2', 'assistant', 'two'],
-        ['msg_3', 'user', 'three'],
-        ['msg_4', 'assistant', 'four'],
-      ]);
-      assert.deepEqual((await store.newestWithin(meta, 8)).map((m) => m.content), ['three', 'four']);
+      assert.deepEqual(
+        all.map((m) => [m.id, m.role, m.content]),
+        [
+          ['msg_1', 'user', 'one'],
+          ['msg_2', 'assistant', 'two'],
+          ['msg_3', 'user', 'three'],
+          ['msg_4', 'assistant', 'four'],
+        ],
+      );
+      assert.deepEqual(
+        (await store.newestWithin(meta, 8)).map((m) => m.content),
+        ['three', 'four'],
+      );
     });
 
     it('refuses a turn on a stale version with 409, and one after a delete with 404, storing nothing', async () => {
@@ -114,14 +120,23 @@ for (const [name, make] of conversationStores) {
         (e: any) => e.status === 403 && e.code === 'conversation_limit_reached',
       );
       const first = await store.list('dave', { limit: 2 });
-      assert.deepEqual(first.data.map((c) => c.id), [ids[2], ids[1]]);
+      assert.deepEqual(
+        first.data.map((c) => c.id),
+        [ids[2], ids[1]],
+      );
       assert.equal(first.hasMore, true);
       const second = await store.list('dave', { limit: 2, after: ids[1] });
-      assert.deepEqual(second.data.map((c) => c.id), [ids[0]]);
+      assert.deepEqual(
+        second.data.map((c) => c.id),
+        [ids[0]],
+      );
       assert.equal(second.hasMore, false);
       // Deleting one frees a place under the cap.
       await store.delete('dave', ids[0]!);
-      assert.deepEqual((await store.list('dave', { limit: 10 })).data.map((c) => c.id), [ids[2], ids[1]]);
+      assert.deepEqual(
+        (await store.list('dave', { limit: 10 })).data.map((c) => c.id),
+        [ids[2], ids[1]],
+      );
       await store.create('dave', { model: 'm', systemTokens: 0 });
     });
 
@@ -131,7 +146,7 @@ for (const [name, make] of conversationStores) {
       for (let i = 0; i < 3; i++) ids.push((await store.create('erin', { model: 'm', systemTokens: 0 })).id);
       const outcomes = await Promise.allSettled([1, 2, 3].map(() => store.delete('erin', ids[0]!)));
       assert.ok(outcomes.some((o) => o.status === 'fulfilled'));
-      for (const o of outcomes) if (o.status === 'rejected') assert.equal((o.reason).status, 404);
+      for (const o of outcomes) if (o.status === 'rejected') assert.equal(o.reason.status, 404);
       await store.create('erin', { model: 'm', systemTokens: 0 });
       await assert.rejects(store.create('erin', { model: 'm', systemTokens: 0 }), (e: any) => e.status === 403);
     });
@@ -146,8 +161,14 @@ for (const [name, make] of conversationStores) {
         { role: 'user', content: 'hi', tokens: 4 },
         { role: 'assistant', content: '{}', tokens: 6, item: call },
       ]);
-      assert.deepEqual(stored.map((m) => m.id), ['msg_1', 'msg_2']);
-      await assert.rejects(store.appendRows(meta, [{ role: 'user', content: 'late', tokens: 1 }]), (e: any) => e.status === 409);
+      assert.deepEqual(
+        stored.map((m) => m.id),
+        ['msg_1', 'msg_2'],
+      );
+      await assert.rejects(
+        store.appendRows(meta, [{ role: 'user', content: 'late', tokens: 1 }]),
+        (e: any) => e.status === 409,
+      );
       meta = await store.get('fay', created.id);
       assert.equal(meta.message_count, 2);
       const rows = await store.range(meta.id, 1, 2);

@@ -6,7 +6,12 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import {
+  AggregationTemporality,
+  InMemoryMetricExporter,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+} from '@opentelemetry/sdk-metrics';
 import { bindMeter, expectMeter, METRIC, recordMetrics, unbindMeter } from '../src/telemetry/metrics.js';
 import { callerHash } from '../src/telemetry/caller.js';
 import type { RequestFields } from '../src/telemetry/record.js';
@@ -97,7 +102,11 @@ describe('telemetry records (LOG_FORMAT=json)', () => {
     const res = await fetch(`${stack.url}/v1/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...user('bob'), 'x-request-id': 'tel-stream-left' },
-      body: JSON.stringify({ stream: true, messages: [{ role: 'user', content: 'Write a long essay about rivers.' }], max_tokens: 400 }),
+      body: JSON.stringify({
+        stream: true,
+        messages: [{ role: 'user', content: 'Write a long essay about rivers.' }],
+        max_tokens: 400,
+      }),
       signal: controller.signal,
     });
     assert.equal(res.status, 200);
@@ -185,7 +194,11 @@ describe('telemetry records (LOG_FORMAT=json)', () => {
   });
 
   it('a conversation turn: the record of the turn, with the conversation route template and its tokens', async () => {
-    const created = await postJson(`${stack.url}/v1/conversations`, { title: 't' }, { ...user('dave'), 'x-request-id': 'tel-conv-create' });
+    const created = await postJson(
+      `${stack.url}/v1/conversations`,
+      { title: 't' },
+      { ...user('dave'), 'x-request-id': 'tel-conv-create' },
+    );
     assert.equal(created.status, 201);
     const turn = await postJson(
       `${stack.url}/v1/conversations/${created.json.id}/messages`,
@@ -217,7 +230,11 @@ describe('telemetry records (LOG_FORMAT=json)', () => {
 
     async function points(name: string) {
       await reader.forceFlush();
-      const metrics = exporter.getMetrics().at(-1)?.scopeMetrics.flatMap((s) => s.metrics) ?? [];
+      const metrics =
+        exporter
+          .getMetrics()
+          .at(-1)
+          ?.scopeMetrics.flatMap((s) => s.metrics) ?? [];
       return metrics.find((m) => m.descriptor.name === name)?.dataPoints ?? [];
     }
 
@@ -231,18 +248,22 @@ describe('telemetry records (LOG_FORMAT=json)', () => {
       bindMeter(provider.getMeter('test'));
 
       const tokens = await points(METRIC.tokens);
-      const alicePrompt = tokens.find((p) => p.attributes.caller === callerHash('alice', SALT) && p.attributes.kind === 'prompt');
+      const alicePrompt = tokens.find(
+        (p) => p.attributes.caller === callerHash('alice', SALT) && p.attributes.kind === 'prompt',
+      );
       assert.equal(alicePrompt?.value, byId('tel-chat-1').prompt_tokens);
       assert.equal(alicePrompt?.attributes.deployment, 'gpt-4o-mini');
       assert.ok(!tokens.some((p) => Object.values(p.attributes).includes('alice')), 'no raw principal as a dimension');
 
       const requests = await points(METRIC.requests);
-      const count = (cls: string) => requests.filter((p) => p.attributes.status_class === cls).reduce((s, p) => s + (p.value as number), 0);
+      const count = (cls: string) =>
+        requests.filter((p) => p.attributes.status_class === cls).reduce((s, p) => s + (p.value as number), 0);
       assert.equal(count('2xx'), all.filter((r) => r.status < 300).length);
       assert.equal(count('4xx'), all.filter((r) => r.status >= 400 && r.status < 500).length);
 
       const throttles = await points(METRIC.throttles);
-      const source = (s: string) => throttles.filter((p) => p.attributes.source === s).reduce((sum, p) => sum + (p.value as number), 0);
+      const source = (s: string) =>
+        throttles.filter((p) => p.attributes.source === s).reduce((sum, p) => sum + (p.value as number), 0);
       assert.equal(source('upstream'), 5);
       assert.equal(source('quota'), 1);
 
@@ -254,7 +275,10 @@ describe('telemetry records (LOG_FORMAT=json)', () => {
         .filter((p) => p.attributes.deployment === 'gpt-4o-mini')
         .reduce((sum, p) => sum + (p.value as { count: number }).count, 0);
       assert.equal(measured, all.filter((r) => r.upstream_ms !== undefined && r.deployment === 'gpt-4o-mini').length);
-      assert.ok(latency.some((p) => p.attributes.status_class === '4xx'), 'the throttled-out call is timed too');
+      assert.ok(
+        latency.some((p) => p.attributes.status_class === '4xx'),
+        'the throttled-out call is timed too',
+      );
     });
   });
 });
@@ -274,7 +298,12 @@ describe('telemetry: privacy across every route', () => {
   let stack: Stack;
   let sent = 0;
   before(async () => {
-    stack = await startStack({ azurite: true, simulator: true, name: 'telemetry-privacy', env: { LOG_FORMAT: 'json', TELEMETRY_CALLER_SALT: SALT } });
+    stack = await startStack({
+      azurite: true,
+      simulator: true,
+      name: 'telemetry-privacy',
+      env: { LOG_FORMAT: 'json', TELEMETRY_CALLER_SALT: SALT },
+    });
   });
   after(() => stack?.stop());
 
@@ -295,12 +324,24 @@ describe('telemetry: privacy across every route', () => {
   }
 
   it('logs a record of every request and none of the content, keys, tokens or principals', async () => {
-    const chat = { messages: [{ role: 'system', content: SECRET.system }, { role: 'user', content: SECRET.content }], max_tokens: 10 };
+    const chat = {
+      messages: [
+        { role: 'system', content: SECRET.system },
+        { role: 'user', content: SECRET.content },
+      ],
+      max_tokens: 10,
+    };
     assert.equal((await call('POST', '/v1/chat/completions', chat)).status, 200);
     assert.equal((await call('POST', '/v1/chat/completions', { ...chat, stream: true })).status, 200);
     assert.equal((await call('POST', '/v1/completions', { prompt: SECRET.content, max_tokens: 5 })).status, 200);
-    assert.equal((await call('POST', '/v1/completions', { prompt: SECRET.content, max_tokens: 5, stream: true })).status, 200);
-    assert.equal((await call('POST', '/openai/deployments/gpt-4o-mini/chat/completions?api-version=2024-10-21', chat)).status, 200);
+    assert.equal(
+      (await call('POST', '/v1/completions', { prompt: SECRET.content, max_tokens: 5, stream: true })).status,
+      200,
+    );
+    assert.equal(
+      (await call('POST', '/openai/deployments/gpt-4o-mini/chat/completions?api-version=2024-10-21', chat)).status,
+      200,
+    );
     assert.equal((await call('POST', '/openai/v1/chat/completions', { ...chat, stream: true })).status, 200);
     assert.equal((await call('POST', '/v1/embeddings', { input: [SECRET.embedding, SECRET.content] })).status, 200);
     assert.equal((await call('POST', '/v1/tokenize', { text: SECRET.content })).status, 200);
@@ -309,15 +350,36 @@ describe('telemetry: privacy across every route', () => {
     const created = await call('POST', '/v1/conversations', { title: SECRET.title, system: SECRET.system });
     assert.equal(created.status, 201);
     const id = JSON.parse(created.text).id as string;
-    assert.equal((await call('POST', `/v1/conversations/${id}/messages`, { content: SECRET.content, max_tokens: 10 })).status, 200);
-    assert.equal((await call('POST', `/v1/conversations/${id}/messages`, { content: SECRET.content, max_tokens: 10, stream: true })).status, 200);
+    assert.equal(
+      (await call('POST', `/v1/conversations/${id}/messages`, { content: SECRET.content, max_tokens: 10 })).status,
+      200,
+    );
+    assert.equal(
+      (
+        await call('POST', `/v1/conversations/${id}/messages`, {
+          content: SECRET.content,
+          max_tokens: 10,
+          stream: true,
+        })
+      ).status,
+      200,
+    );
     assert.equal((await call('GET', `/v1/conversations/${id}/messages`)).status, 200);
     assert.equal((await call('GET', '/v1/conversations')).status, 200);
     assert.equal((await call('GET', `/v1/conversations/${id}`)).status, 200);
-    const response = await call('POST', '/v1/responses', { input: SECRET.content, instructions: SECRET.system, max_output_tokens: 16 });
+    const response = await call('POST', '/v1/responses', {
+      input: SECRET.content,
+      instructions: SECRET.system,
+      max_output_tokens: 16,
+    });
     assert.equal(response.status, 200);
     const responseId = JSON.parse(response.text).id as string;
-    const streamed = await call('POST', '/v1/responses', { input: SECRET.content, stream: true, max_output_tokens: 16 }, { 'x-request-id': 'privacy-responses-stream' });
+    const streamed = await call(
+      'POST',
+      '/v1/responses',
+      { input: SECRET.content, stream: true, max_output_tokens: 16 },
+      { 'x-request-id': 'privacy-responses-stream' },
+    );
     assert.equal(streamed.status, 200);
     assert.equal((await call('GET', `/v1/responses/${responseId}`)).status, 200);
     assert.equal((await call('GET', `/v1/responses/${responseId}/input_items`)).status, 200);
@@ -327,7 +389,10 @@ describe('telemetry: privacy across every route', () => {
     assert.equal((await call('GET', '/v1/health')).status, 200);
     // Failures: malformed JSON, a wrong field carrying content, unknown model, upstream errors, content filter.
     assert.equal((await call('POST', '/v1/chat/completions', `{"messages": "${SECRET.content}`)).status, 400);
-    assert.equal((await call('POST', '/v1/chat/completions', { messages: [{ role: SECRET.content, content: 'x' }] })).status, 400);
+    assert.equal(
+      (await call('POST', '/v1/chat/completions', { messages: [{ role: SECRET.content, content: 'x' }] })).status,
+      400,
+    );
     assert.equal((await call('POST', '/v1/chat/completions', { ...chat, model: SECRET.content })).status, 404);
     await simFault(stack, { kind: '500', count: 5 });
     assert.equal((await call('POST', '/v1/chat/completions', chat)).status, 502);

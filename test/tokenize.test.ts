@@ -9,11 +9,18 @@ function postRaw(url: string, body: unknown, headers: Record<string, string> = {
   let written!: () => void;
   const writtenPromise = new Promise<void>((resolve) => (written = resolve));
   const answered = new Promise<{ status: number; text: string }>((resolve, reject) => {
-    const req = request(url, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), ...headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
-    });
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), ...headers },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+      },
+    );
     req.on('error', reject);
     req.on('finish', () => written());
     req.end(payload);
@@ -23,7 +30,20 @@ function postRaw(url: string, body: unknown, headers: Record<string, string> = {
 
 /** Real-looking text of about `chars` UTF-16 units (varied words, so no piece cache answers it all). */
 const prose = (chars: number, seed = 0) => {
-  const words = ['tokenize', 'the', 'Azure', 'function', 'answers', 'Grüße', 'while', 'queues', 'wait', '12345', 'über', 'model'];
+  const words = [
+    'tokenize',
+    'the',
+    'Azure',
+    'function',
+    'answers',
+    'Grüße',
+    'while',
+    'queues',
+    'wait',
+    '12345',
+    'über',
+    'model',
+  ];
   const out: string[] = [];
   let length = 0;
   for (let i = 0; length < chars; i++) {
@@ -65,7 +85,10 @@ describe('POST /api/v1/tokenize', () => {
   });
 
   it('accepts gpt2 as r50k_base and defaults to cl100k_base', async () => {
-    assert.equal((await postJson(`${stack.url}/v1/tokenize`, { text: 'x', encoding: 'gpt2' })).json.encoding, 'r50k_base');
+    assert.equal(
+      (await postJson(`${stack.url}/v1/tokenize`, { text: 'x', encoding: 'gpt2' })).json.encoding,
+      'r50k_base',
+    );
     assert.equal((await postJson(`${stack.url}/v1/tokenize`, { text: 'x' })).json.encoding, 'cl100k_base');
   });
 
@@ -100,7 +123,8 @@ describe('POST /api/v1/tokenize', () => {
     ];
     const res = await postJson(`${stack.url}/v1/tokenize`, { messages, model: 'gpt-35-turbo' });
     assert.equal(res.status, 200);
-    // tiktoken cl100k: system 1 + 6, user 1 + 4, assistant 1 + 4, user 1 + 2 → 20 content/role tokens + 4×3 framing + 3 priming.
+    // tiktoken cl100k: system 1 + 6, user 1 + 4, assistant 1 + 4, user 1 + 2 → 20 content/role tokens + 4×3 framing + 3
+    // priming.
     assert.deepEqual(res.json, { encoding: 'cl100k_base', count: 35 });
   });
 
@@ -194,15 +218,23 @@ describe('large inputs share a bounded pool of tokenizer workers (issue 14.7)', 
     assert.equal(small.json.tokens.length, small.json.count);
     for (const res of results) assert.equal(res.status, 200, res.text);
     assert.notEqual(order.at(-1), 'small', `small request answered last: ${order.join(' ')}`);
-    assert.ok(order.indexOf('small') < order.length - 2, `small request waited for nearly every big one: ${order.join(' ')}`);
+    assert.ok(
+      order.indexOf('small') < order.length - 2,
+      `small request waited for nearly every big one: ${order.join(' ')}`,
+    );
   });
 
   it('refuses work past the queue bound with 503 and retry-after, then recovers', async () => {
-    const tight = await startStack({ name: 'tokenize-bound', env: { TOKENIZER_WORKERS: '1', TOKENIZER_QUEUE_MAX_CHARS: '1000000' } });
+    const tight = await startStack({
+      name: 'tokenize-bound',
+      env: { TOKENIZER_WORKERS: '1', TOKENIZER_QUEUE_MAX_CHARS: '1000000' },
+    });
     try {
       // One 700K run of one letter is one slow piece of BPE work; one runs, one waits, the rest exceed the bound.
       const results = await Promise.all(
-        Array.from({ length: 6 }, (_, i) => postJson(`${tight.url}/v1/tokenize`, { text: 'abcdef'[i]!.repeat(700_000), count_only: true })),
+        Array.from({ length: 6 }, (_, i) =>
+          postJson(`${tight.url}/v1/tokenize`, { text: 'abcdef'[i]!.repeat(700_000), count_only: true }),
+        ),
       );
       const refused = results.filter((r) => r.status === 503);
       const answered = results.filter((r) => r.status === 200);
@@ -237,7 +269,12 @@ describe('model routes count large prompts off the main thread (issue 14.6)', ()
   it('keeps /health answering while a chat request with a 3 MB prompt is counted', async () => {
     // A small quota: each big request is counted, then refused with 429 before any upstream call (the attack of
     // issue 14.6), so the only work they cause in the app is the count.
-    const quota = await startStack({ azurite: true, simulator: true, name: 'tokenize-model-routes', env: { QUOTA_TOKENS_PER_MINUTE: '1000' } });
+    const quota = await startStack({
+      azurite: true,
+      simulator: true,
+      name: 'tokenize-model-routes',
+      env: { QUOTA_TOKENS_PER_MINUTE: '1000' },
+    });
     try {
       // Prompts of one letter, the slowest text to count per byte (one long piece of BPE work): reading the body
       // takes ~50 turns of the event loop, the count seconds. Counted on the main thread, the prompt holds the
@@ -245,7 +282,11 @@ describe('model routes count large prompts off the main thread (issue 14.6)', ()
       // (~100 answers measured); off the main thread it answers all along (~1,000).
       let firstBigDone = false;
       const bigs = Array.from({ length: 1 }, (_, i) =>
-        postRaw(`${quota.url}/v1/chat/completions`, { messages: [{ role: 'user', content: 'abc'[i]!.repeat(3_000_000) }] }, { 'x-ms-client-principal-id': `u${i}` }),
+        postRaw(
+          `${quota.url}/v1/chat/completions`,
+          { messages: [{ role: 'user', content: 'abc'[i]!.repeat(3_000_000) }] },
+          { 'x-ms-client-principal-id': `u${i}` },
+        ),
       );
       await Promise.all(bigs.map((b) => b.written));
       const firstAnswered = Promise.race(bigs.map((b) => b.answered)).then(() => (firstBigDone = true));
@@ -261,7 +302,10 @@ describe('model routes count large prompts off the main thread (issue 14.6)', ()
         assert.equal(res.status, 429, res.text);
         assert.equal(JSON.parse(res.text).error.code, 'quota_exceeded');
       }
-      assert.ok(healthBeforeFirstBig >= 300, `only ${healthBeforeFirstBig} health answers before the first big request answered`);
+      assert.ok(
+        healthBeforeFirstBig >= 300,
+        `only ${healthBeforeFirstBig} health answers before the first big request answered`,
+      );
     } finally {
       await quota.stop();
     }

@@ -25,10 +25,46 @@ after(() => wasm.forEach((e) => e.free()));
 const viaWasm = (name: EncodingName, text: string) => Array.from(wasm.get(name)!.encode(text, [], []));
 const viaJs = (name: EncodingName, text: string) => js.get(name)!.encode(text, [], []);
 
-// Text that stresses the pre-tokenizer and the merge: scripts, emoji with joiners, whitespace runs, digits, contractions.
+// Text that stresses the pre-tokenizer and the merge: scripts, emoji with joiners, whitespace runs, digits,
+// contractions.
 const fragment = fc.oneof(
-  fc.constantFrom('\u0085', '\u3000', '\u00a0', 'a', 'the', ' ', '  ', '\n', '\r\n', '\t', "'s", "'LL", "don't", '123', '4567', ',', '...', '!?', '😀', '👩‍👩‍👧', '🇺🇸', 'é', 'e\u0301',
-    '语言', 'Grüße', 'Привет', 'مرحبا', 'नमस्ते', '<|endoftext|>', '\u200d', '\ufeff', 'ǅ', 'ﬁ', 'ß', '\u0000'),
+  fc.constantFrom(
+    '\u0085',
+    '\u3000',
+    '\u00a0',
+    'a',
+    'the',
+    ' ',
+    '  ',
+    '\n',
+    '\r\n',
+    '\t',
+    "'s",
+    "'LL",
+    "don't",
+    '123',
+    '4567',
+    ',',
+    '...',
+    '!?',
+    '😀',
+    '👩‍👩‍👧',
+    '🇺🇸',
+    'é',
+    'e\u0301',
+    '语言',
+    'Grüße',
+    'Привет',
+    'مرحبا',
+    'नमस्ते',
+    '<|endoftext|>',
+    '\u200d',
+    '\ufeff',
+    'ǅ',
+    'ﬁ',
+    'ß',
+    '\u0000',
+  ),
   fc.string({ unit: 'grapheme', maxLength: 8 }),
   fc.string({ unit: 'binary', maxLength: 6 }),
   fc.integer({ min: 1, max: 200 }).map((n) => 'z'.repeat(n)),
@@ -62,7 +98,8 @@ describe('exact ids', () => {
         fc.property(text, (t) => {
           const ids = ours.encode(t);
           assert.deepEqual(ids, viaWasm(name, t));
-          // js-tiktoken runs the pattern with JavaScript's \s (U+FEFF in, U+0085 out), unlike tiktoken; elsewhere it agrees.
+          // js-tiktoken runs the pattern with JavaScript's \s (U+FEFF in, U+0085 out), unlike tiktoken; elsewhere it
+          // agrees.
           if (!/[\ufeff\u0085]/.test(t)) assert.deepEqual(ids, viaJs(name, t));
           assert.equal(ours.count(t), ids.length);
           assert.equal(ours.decode(ids), new TextDecoder().decode(new TextEncoder().encode(t)));
@@ -73,7 +110,14 @@ describe('exact ids', () => {
   }
 
   it("equal on a corpus of real text (package READMEs, this project's docs)", () => {
-    const files = ['node_modules/openai/README.md', 'node_modules/zod/README.md', 'node_modules/@azure/functions/README.md', 'node_modules/fast-check/README.md', 'docs/api.md', 'README.md'];
+    const files = [
+      'node_modules/openai/README.md',
+      'node_modules/zod/README.md',
+      'node_modules/@azure/functions/README.md',
+      'node_modules/fast-check/README.md',
+      'docs/api.md',
+      'README.md',
+    ];
     const corpus = files.map((f) => readFileSync(new URL(`../${f}`, import.meta.url), 'utf8')).join('\n');
     assert.ok(corpus.length > 20_000);
     for (const name of ENCODING_NAMES) assert.deepEqual(getEncoding(name).encode(corpus), viaWasm(name, corpus), name);
@@ -81,8 +125,17 @@ describe('exact ids', () => {
 
   it('equal on long hostile pieces (one letter, one digit run, whitespace, base64), which take the heap merge', () => {
     const b64 = Buffer.from(Array.from({ length: 6000 }, (_, i) => (i * 7919) % 251)).toString('base64');
-    for (const input of ['a'.repeat(20_000), 'ab'.repeat(5000), '1'.repeat(3000), ' '.repeat(5000) + 'x', b64, 'é'.repeat(4000), '语'.repeat(3000)]) {
-      for (const name of ENCODING_NAMES) assert.deepEqual(getEncoding(name).encode(input), viaWasm(name, input), `${name} ${input.slice(0, 8)}…`);
+    for (const input of [
+      'a'.repeat(20_000),
+      'ab'.repeat(5000),
+      '1'.repeat(3000),
+      ' '.repeat(5000) + 'x',
+      b64,
+      'é'.repeat(4000),
+      '语'.repeat(3000),
+    ]) {
+      for (const name of ENCODING_NAMES)
+        assert.deepEqual(getEncoding(name).encode(input), viaWasm(name, input), `${name} ${input.slice(0, 8)}…`);
     }
   });
 
@@ -91,7 +144,10 @@ describe('exact ids', () => {
     const s = 'a<|endoftext|>b<|fim_prefix|>';
     assert.deepEqual(cl.encode(s), viaWasm('cl100k_base', s));
     assert.deepEqual(cl.encode(s, 'all'), Array.from(wasm.get('cl100k_base')!.encode(s, 'all')));
-    assert.deepEqual(cl.encode(s, ['<|endoftext|>']), Array.from(wasm.get('cl100k_base')!.encode(s, ['<|endoftext|>'], [])));
+    assert.deepEqual(
+      cl.encode(s, ['<|endoftext|>']),
+      Array.from(wasm.get('cl100k_base')!.encode(s, ['<|endoftext|>'], [])),
+    );
     assert.equal(cl.decode([100257]), '<|endoftext|>');
     assert.ok(cl.isValidToken(100257));
     assert.ok(!cl.isValidToken(100256 + 1000));
@@ -109,7 +165,16 @@ describe('chat prompt counts per model family', () => {
   for (const name of ['cl100k_base', 'o200k_base'] as const) {
     it(name, () => {
       const expected =
-        3 + messages.reduce((sum, m) => sum + 3 + viaWasm(name, m.role).length + viaWasm(name, m.content).length + (m.name ? 1 + viaWasm(name, m.name).length : 0), 0);
+        3 +
+        messages.reduce(
+          (sum, m) =>
+            sum +
+            3 +
+            viaWasm(name, m.role).length +
+            viaWasm(name, m.content).length +
+            (m.name ? 1 + viaWasm(name, m.name).length : 0),
+          0,
+        );
       assert.equal(countChatTokens(getEncoding(name), messages), expected);
     });
   }

@@ -16,7 +16,7 @@ export function embed(text: string, dimensions: number): Float32Array {
   let seed = hash(text) || 1;
   for (let i = 0; i < dimensions; i++) {
     seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-    vector[i]! += ((seed / 0x100000000) - 0.5) * 0.05;
+    vector[i]! += (seed / 0x100000000 - 0.5) * 0.05;
   }
   let norm = 0;
   for (const x of vector) norm += x * x;

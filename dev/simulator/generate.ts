@@ -46,7 +46,11 @@ function sentences(seed: number, count: number): string {
 function continueSequence(prompt: string): string | null {
   const m = /(?:^|\D)((?:-?\d+\s*,\s*){2,})$/.exec(prompt);
   if (!m) return null;
-  const numbers = m[1]!.split(',').map((x) => x.trim()).filter(Boolean).map(Number);
+  const numbers = m[1]!
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)
+    .map(Number);
   const step = numbers[numbers.length - 1]! - numbers[numbers.length - 2]!;
   const parts: string[] = [];
   for (let n = numbers[numbers.length - 1]! + step, i = 0; i < 400; i++, n += step) parts.push(`${n}, `);
@@ -58,11 +62,16 @@ function continueList(prompt: string, variant: number): string | null {
   const m = /(?:^|\n)(\d+)\. $/.exec(prompt);
   if (!m) return null;
   const next = Number(m[1]);
-  const items = Array.from({ length: 6 }, (_, i) => `${i ? `${next + i}. ` : ''}${sentences(hash(prompt) + variant + i, 1)}`);
+  const items = Array.from(
+    { length: 6 },
+    (_, i) => `${i ? `${next + i}. ` : ''}${sentences(hash(prompt) + variant + i, 1)}`,
+  );
   return items.join('\n');
 }
 
-/** Continues a labelled dialogue ("Doctor: …\nAI:"): one line for the speaker, then the other speaker's label follows. */
+/**
+ * Continues a labelled dialogue ("Doctor: …\nAI:"): one line for the speaker, then the other speaker's label follows.
+ */
 function continueDialogue(prompt: string, variant: number): string | null {
   const labels = [...prompt.matchAll(/^([^\s:：][^:：\n]{0,24})[:：]/gm)].map((l) => l[1]!);
   const speaker = /(?:^|\n)([^:：\n]{1,25})[:：]\s*$/.exec(prompt)?.[1];
@@ -79,7 +88,13 @@ function classify(prompt: string): string | null {
   const open = /\n([^:：\n]{1,24})[:：]\s*$/.exec(prompt);
   if (!open) return null;
   const label = open[1]!;
-  const values = [...new Set([...prompt.matchAll(new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[:：] *(.+)$`, 'gm'))].map((v) => v[1]!.trim()))];
+  const values = [
+    ...new Set(
+      [...prompt.matchAll(new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[:：] *(.+)$`, 'gm'))].map((v) =>
+        v[1]!.trim(),
+      ),
+    ),
+  ];
   if (values.length < 2) return null;
   const item = prompt.slice(0, open.index).split('\n').at(-1) ?? '';
   const negative = NEGATIVE.test(item) && !POSITIVE.test(item);
@@ -88,7 +103,13 @@ function classify(prompt: string): string | null {
 }
 
 export function completionText(prompt: string, variant: number): string {
-  return continueSequence(prompt) ?? continueList(prompt, variant) ?? classify(prompt) ?? continueDialogue(prompt, variant) ?? ' ' + sentences(hash(prompt) + variant, 6);
+  return (
+    continueSequence(prompt) ??
+    continueList(prompt, variant) ??
+    classify(prompt) ??
+    continueDialogue(prompt, variant) ??
+    ' ' + sentences(hash(prompt) + variant, 6)
+  );
 }
 
 export function chatText(lastUser: string, transcriptKey: string, variant: number): string {

@@ -628,7 +628,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       throw azureError(400, 'invalid_value', "'best_of' cannot be used with 'stream'.", 'best_of');
     const echo = body.echo === true;
     const suffix: string = typeof body.suffix === 'string' ? body.suffix : '';
-    // Azure documents 16 as the default; 100 lets the seed tutorial's example (no max_tokens, stop ["11"]) end at its stop sequence as it did there.
+    // Azure documents 16 as the default; 100 lets the seed tutorial's example (no max_tokens, stop ["11"]) end at its
+    // stop sequence as it did there.
     const maxTokens: number = body.max_tokens ?? 100;
     const promptLength = (i: number) =>
       Array.isArray(parts[i]) ? (parts[i] as unknown[]).length : encoding.count(prompts[i]!);

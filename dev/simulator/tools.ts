@@ -6,7 +6,8 @@
  * every tool whose name (`get_weather`, or "get weather") or a word of four letters or more from its description
  * appears in that message is called — all of them when `parallel_tool_calls` is not false, else the first.
  * `"required"` calls the matching tools, or the first tool when none matches; a named function is always called;
- * `"none"` never calls. Arguments are JSON valid against the function's parameters, strings drawn from the user's words.
+ * `"none"` never calls. Arguments are JSON valid against the function's parameters, strings drawn from the user's
+ * words.
  */
 import { instanceOf, strictSchemaProblem } from './json-schema.js';
 import { hash } from './generate.js';

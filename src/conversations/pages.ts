@@ -5,7 +5,10 @@ import { parseMessageId } from '../storage/conversation-store.js';
  * Which seq range a page of messages covers. Message seqs are dense (1 … count), so every page of either
  * order is one range query, and `has_more` follows from arithmetic.
  */
-export function messagePage(count: number, query: { limit: number; order: 'asc' | 'desc'; after?: string; before?: string }) {
+export function messagePage(
+  count: number,
+  query: { limit: number; order: 'asc' | 'desc'; after?: string; before?: string },
+) {
   const cursor = (name: 'after' | 'before') => {
     const value = query[name];
     if (value === undefined) return undefined;
@@ -29,6 +32,13 @@ export function messagePage(count: number, query: { limit: number; order: 'asc' 
   }
   from = Math.max(1, from);
   to = Math.min(count, to);
-  const hasMore = query.order === 'desc' ? (after !== undefined || before === undefined ? from > 1 : to < count) : after !== undefined || before === undefined ? to < count : from > 1;
+  const hasMore =
+    query.order === 'desc'
+      ? after !== undefined || before === undefined
+        ? from > 1
+        : to < count
+      : after !== undefined || before === undefined
+        ? to < count
+        : from > 1;
   return { from, to, hasMore: to >= from && hasMore };
 }

@@ -67,7 +67,8 @@ export async function runTurn(
       { content: body.content, tokens: userTokens },
       { content: reply, tokens: countMessageTokens(encoding, { role: 'assistant', content: reply }) },
     );
-  const promptTokens = meta.systemTokens + history.reduce((s, m) => s + m.tokens, 0) + userTokens + REPLY_PRIMING_TOKENS;
+  const promptTokens =
+    meta.systemTokens + history.reduce((s, m) => s + m.tokens, 0) + userTokens + REPLY_PRIMING_TOKENS;
 
   const answer = await callModel<ChatCompletion, ChatCompletionChunk>(
     {
@@ -75,7 +76,9 @@ export async function runTurn(
       deployment,
       body: { ...knobs, messages },
       promptTokens: () => promptTokens,
-      answerLimit: body.max_tokens ? { field: 'max_tokens', value: body.max_tokens } : { field: 'max_completion_tokens', value: undefined },
+      answerLimit: body.max_tokens
+        ? { field: 'max_tokens', value: body.max_tokens }
+        : { field: 'max_completion_tokens', value: undefined },
       choices: 1,
       includeUsage: true,
       textOf: (choice) => choice.delta.content ?? '',
@@ -92,7 +95,14 @@ export async function runTurn(
   return {
     stream: false,
     backend: answer.backend,
-    body: turnBody(meta, userMessage, assistantMessage, choice?.finish_reason ?? null, completion.usage, history.length),
+    body: turnBody(
+      meta,
+      userMessage,
+      assistantMessage,
+      choice?.finish_reason ?? null,
+      completion.usage,
+      history.length,
+    ),
   };
 }
 

@@ -26,7 +26,9 @@ export const healthResponseSchema = z.object({
   store: z.object({
     kind: z.enum(['connection-string', 'table-endpoint', 'none']),
     host: z.string().nullable(),
-    state: z.enum(['ok', 'down', 'unconfigured']).describe('From a probe made at most every 5 s; `down` also fails fast.'),
+    state: z
+      .enum(['ok', 'down', 'unconfigured'])
+      .describe('From a probe made at most every 5 s; `down` also fails fast.'),
   }),
 });
 
@@ -55,7 +57,11 @@ export const healthFunctions = [
     name: 'health',
     route: 'v1/health',
     methods: ['GET'],
-    docs: { summary: 'Whether the service can serve, and which upstream and store it uses.', tags: ['service'], responses: { 200: healthResponseSchema } },
+    docs: {
+      summary: 'Whether the service can serve, and which upstream and store it uses.',
+      tags: ['service'],
+      responses: { 200: healthResponseSchema },
+    },
     async handle() {
       return json(200, await describeDeployment());
     },

@@ -19,7 +19,15 @@ export const openapiFunctions = [
     docs: {
       summary: 'This OpenAPI 3.1 document, generated from the schemas that validate requests.',
       tags: ['service'],
-      responses: { 200: z.object({ openapi: z.literal('3.1.0'), info: z.object({ title: z.string(), version: z.string() }), paths: z.record(z.string(), z.unknown()) }).loose() },
+      responses: {
+        200: z
+          .object({
+            openapi: z.literal('3.1.0'),
+            info: z.object({ title: z.string(), version: z.string() }),
+            paths: z.record(z.string(), z.unknown()),
+          })
+          .loose(),
+      },
     },
     async handle({ request }) {
       const basePath = basePathOf(request.url);

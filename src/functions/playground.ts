@@ -15,24 +15,42 @@ interface Asset {
   etag: string;
 }
 
-const FILES: Record<string, string> = { 'playground.js': 'text/javascript; charset=utf-8', 'playground.css': 'text/css; charset=utf-8' };
+const FILES: Record<string, string> = {
+  'playground.js': 'text/javascript; charset=utf-8',
+  'playground.css': 'text/css; charset=utf-8',
+};
 let assets: Map<string, Asset> | undefined;
 
-/** Read once, at the first request: from src/playground (tsx, tests), or dist/playground beside the bundle (scripts/build.ts copies them). */
+/**
+ * Read once, at the first request: from src/playground (tsx, tests), or dist/playground beside the bundle
+ * (scripts/build.ts copies them).
+ */
 function loadAssets(): Map<string, Asset> {
   if (assets) return assets;
-  const dir = [new URL('../playground/', import.meta.url), new URL('./playground/', import.meta.url)].find((d) => existsSync(new URL('index.html', d)))!;
-  const asset = (type: string, body: string): Asset => ({ type, body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"` });
+  const dir = [new URL('../playground/', import.meta.url), new URL('./playground/', import.meta.url)].find((d) =>
+    existsSync(new URL('index.html', d)),
+  )!;
+  const asset = (type: string, body: string): Asset => ({
+    type,
+    body,
+    etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`,
+  });
   const loaded = new Map<string, Asset>();
   loaded.set('index.html', asset('text/html; charset=utf-8', readFileSync(new URL('index.html', dir), 'utf8')));
-  for (const [file, type] of Object.entries(FILES)) loaded.set(file, asset(type, readFileSync(new URL(file, dir), 'utf8')));
+  for (const [file, type] of Object.entries(FILES))
+    loaded.set(file, asset(type, readFileSync(new URL(file, dir), 'utf8')));
   loaded.set('presets.json', asset('application/json; charset=utf-8', JSON.stringify(promptPresets)));
   assets = loaded;
   return loaded;
 }
 
 function serve(request: HttpRequest, item: Asset, body = item.body): HttpResponseInit {
-  const headers = { 'content-type': item.type, 'cache-control': 'no-cache', etag: item.etag, 'content-security-policy': PAGE_CSP };
+  const headers = {
+    'content-type': item.type,
+    'cache-control': 'no-cache',
+    etag: item.etag,
+    'content-security-policy': PAGE_CSP,
+  };
   if (request.headers.get('if-none-match') === item.etag) return { status: 304, headers };
   return { status: 200, headers, body };
 }
@@ -44,14 +62,22 @@ export const playgroundFunctions = [
     name: 'playground',
     route: 'playground',
     methods: ['GET'],
-    docs: { summary: 'A page to try completions, chat and conversations from a browser (HTML).', tags: ['playground'], responses: { 200: 'The playground page (text/html).' } },
+    docs: {
+      summary: 'A page to try completions, chat and conversations from a browser (HTML).',
+      tags: ['playground'],
+      responses: { 200: 'The playground page (text/html).' },
+    },
     async handle({ request }) {
       const page = loadAssets().get('index.html')!;
       // Asset and API links are built from the path the page was reached at, so any route prefix works.
       const base = new URL(request.url).pathname.replace(/\/+$/, '');
       const api = `${base.slice(0, base.lastIndexOf('/'))}/v1`;
       const html = page.body.replaceAll('{{base}}', escapeAttribute(base)).replaceAll('{{api}}', escapeAttribute(api));
-      return serve(request, { ...page, etag: `"${createHash('sha256').update(html).digest('base64url').slice(0, 22)}"` }, html);
+      return serve(
+        request,
+        { ...page, etag: `"${createHash('sha256').update(html).digest('base64url').slice(0, 22)}"` },
+        html,
+      );
     },
   }),
   defineFunction({

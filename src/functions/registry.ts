@@ -13,7 +13,10 @@ import { responseFunctions } from './responses.js';
 import { tokenizeFunctions } from './tokenize.js';
 import { usageFunctions } from './usage.js';
 
-/** Every HTTP function of the app. `src/index.ts` registers these with Azure Functions; `dev/host.ts` serves the same list. */
+/**
+ * Every HTTP function of the app. `src/index.ts` registers these with Azure Functions; `dev/host.ts` serves the same
+ * list.
+ */
 export const functions: readonly ApiFunction[] = [
   ...completionsFunctions,
   ...chatFunctions,

@@ -9,14 +9,23 @@ const windowSchema = z.object({
   remaining: z.number().int().nullable(),
   resets_at: z.number().int().describe('Unix seconds when the window starts afresh.'),
 });
-export const usageResponseSchema = z.object({ object: z.literal('usage'), user: z.string(), minute: windowSchema, day: windowSchema });
+export const usageResponseSchema = z.object({
+  object: z.literal('usage'),
+  user: z.string(),
+  minute: windowSchema,
+  day: windowSchema,
+});
 
 export const usageFunctions = [
   defineFunction({
     name: 'usage',
     route: 'v1/usage',
     methods: ['GET'],
-    docs: { summary: "The caller's token quota: limits, used and remaining this minute and today.", tags: ['service'], responses: { 200: usageResponseSchema } },
+    docs: {
+      summary: "The caller's token quota: limits, used and remaining this minute and today.",
+      tags: ['service'],
+      responses: { 200: usageResponseSchema },
+    },
     async handle({ request }) {
       return json(200, await usageOf(principalOf(request)?.id ?? null));
     },

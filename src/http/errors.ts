@@ -19,11 +19,16 @@ export function fromZodError(error: z.ZodError): ApiError {
   if (!issue) return badRequest('Invalid request body.');
   let path = issue.path;
   let detail: z.core.$ZodIssue = issue;
-  // A union that failed on every branch: report the branch that got furthest into the body (its issue's path is deepest).
+  // A union that failed on every branch: report the branch that got furthest into the body (its issue's path is
+  // deepest).
   while (detail.code === 'invalid_union' && detail.errors[0]?.[0]) {
     // The branch with the fewest issues is the closest match; among equals, one whose type matched (its issue is
     // not a type mismatch) got further, and then the deepest path names the field most precisely.
-    const score = (branch: z.core.$ZodIssue[]) => [branch.length, branch[0]!.code === 'invalid_type' ? 1 : 0, -branch[0]!.path.length];
+    const score = (branch: z.core.$ZodIssue[]) => [
+      branch.length,
+      branch[0]!.code === 'invalid_type' ? 1 : 0,
+      -branch[0]!.path.length,
+    ];
     const better = (a: number[], b: number[]) => a[0]! - b[0]! || a[1]! - b[1]! || a[2]! - b[2]!;
     const branches = detail.errors.filter((branch) => branch.length > 0);
     const best = branches.reduce((a, b) => (better(score(b), score(a)) < 0 ? b : a));
@@ -32,13 +37,23 @@ export function fromZodError(error: z.ZodError): ApiError {
     detail = inner;
   }
   const param = paramPath(path);
-  const code = detail.code === 'invalid_type' && /received undefined/.test(detail.message) ? 'missing_required_parameter' : 'invalid_value';
+  const code =
+    detail.code === 'invalid_type' && /received undefined/.test(detail.message)
+      ? 'missing_required_parameter'
+      : 'invalid_value';
   const message = param ? `Invalid value for '${param}': ${detail.message}` : `Invalid request body: ${detail.message}`;
   return badRequest(message, param, code);
 }
 
-/** Anything thrown below a handler becomes a response; unknown errors are logged by the caller and answered 500 without detail. */
+/**
+ * Anything thrown below a handler becomes a response; unknown errors are logged by the caller and answered 500 without
+ * detail.
+ */
 export function errorResponse(error: unknown): HttpResponseInit {
   const apiError = toApiError(error);
-  return { status: apiError.status, headers: { 'content-type': 'application/json', ...apiError.headers }, jsonBody: apiError.toBody() };
+  return {
+    status: apiError.status,
+    headers: { 'content-type': 'application/json', ...apiError.headers },
+    jsonBody: apiError.toBody(),
+  };
 }

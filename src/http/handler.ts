@@ -69,14 +69,19 @@ export function standardHeaders(origin: string | null, requestId: string): Recor
 }
 
 /** The answer to a CORS preflight (also used by the local host for paths no function serves). */
-export function preflightResponse(origin: string | null, requestedHeaders: string | null, methods: readonly string[]): HttpResponseInit {
+export function preflightResponse(
+  origin: string | null,
+  requestedHeaders: string | null,
+  methods: readonly string[],
+): HttpResponseInit {
   const cors = corsHeaders(origin);
   if (!cors['access-control-allow-origin']) return { status: 204, headers: { allow: methods.join(', ') } };
   return {
     status: 204,
     headers: {
       ...cors,
-      // Functions sharing a route each see the preflight; allow every method the API uses (routing still enforces them).
+      // Functions sharing a route each see the preflight; allow every method the API uses (routing still enforces
+      // them).
       'access-control-allow-methods': 'GET, POST, DELETE',
       'access-control-allow-headers': requestedHeaders ?? 'content-type, authorization',
       'access-control-max-age': '600',
@@ -94,7 +99,7 @@ function withHeaders(response: HttpResponseInit, extra: Record<string, string>):
     return { ...response, headers: Object.fromEntries(headers.entries()) };
   }
   const headers: Record<string, string> = { ...extra };
-  for (const [name, value] of Object.entries((own ?? {}))) headers[name.toLowerCase()] = value;
+  for (const [name, value] of Object.entries(own ?? {})) headers[name.toLowerCase()] = value;
   return { ...response, headers };
 }
 
@@ -132,7 +137,9 @@ export interface RouteDefinition<B extends z.ZodType | undefined, Q extends z.Zo
   caller?: C;
   /** `docs.query` only documents a query string the route checks itself (Azure's paths answer in Azure's shape). */
   docs: Omit<RouteDocs, 'body'>;
-  handle(input: RouteInput<Parsed<B>, Parsed<Q>, C extends 'required' ? Principal : Principal | null>): Promise<HttpResponseInit>;
+  handle(
+    input: RouteInput<Parsed<B>, Parsed<Q>, C extends 'required' ? Principal : Principal | null>,
+  ): Promise<HttpResponseInit>;
 }
 
 /**
@@ -153,7 +160,10 @@ export function defineFunction<
     return definition.handle({ body, query, params: request.params, principal, request, context } as Input);
   };
   const handler: ApiHandler = async (request, context) => {
-    const scope: RequestScope = { requestId: requestIdFor(request.headers.get('x-request-id'), context.invocationId), upstreamIds: [] };
+    const scope: RequestScope = {
+      requestId: requestIdFor(request.headers.get('x-request-id'), context.invocationId),
+      upstreamIds: [],
+    };
     const origin = request.headers.get('origin');
     // One telemetry record per request (not for preflights), written when it is answered or its stream ends.
     const record = request.method === 'OPTIONS' ? undefined : openRecord(request, context, definition, scope);
@@ -171,7 +181,10 @@ export function defineFunction<
         context.error(`${definition.name} failed (x-request-id ${scope.requestId}): ${what}`);
       }
       response = errorResponse(error);
-      errorCode = error instanceof ApiError || error instanceof UpstreamError ? (toApiError(error).code ?? undefined) : 'internal_error';
+      errorCode =
+        error instanceof ApiError || error instanceof UpstreamError
+          ? (toApiError(error).code ?? undefined)
+          : 'internal_error';
     }
     record?.answer(response.status ?? 200, errorCode);
     return withHeaders(response, standardHeaders(origin, scope.requestId));

@@ -69,7 +69,8 @@ export async function readJson<S extends z.ZodType>(request: HttpRequest, schema
   const text = await readBodyText(request);
   if (text.trim() === '') throw badRequest('Request body is required and must be a JSON object.', null, 'missing_body');
   // Checked before parsing, so no deeply nested value is ever built (a later recursive walk would overflow the stack).
-  if (jsonDepthExceeds(text)) throw badRequest(`Request body nests arrays/objects deeper than ${MAX_JSON_DEPTH} levels.`, null, 'json_too_deep');
+  if (jsonDepthExceeds(text))
+    throw badRequest(`Request body nests arrays/objects deeper than ${MAX_JSON_DEPTH} levels.`, null, 'json_too_deep');
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -15,7 +15,10 @@ export function formatSse(event: SseEvent): Uint8Array {
  * A streamed response from an async generator of events. When the client goes away the host cancels the
  * body; we then `return()` the generator so its `finally` blocks abort the upstream call.
  */
-export function sseResponse(events: AsyncGenerator<SseEvent, void, undefined>, headers: Record<string, string> = {}): HttpResponseInit {
+export function sseResponse(
+  events: AsyncGenerator<SseEvent, void, undefined>,
+  headers: Record<string, string> = {},
+): HttpResponseInit {
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
       try {

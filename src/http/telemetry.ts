@@ -19,7 +19,11 @@ function telemetrySettings(): { telemetry: TelemetrySettings; salt: string } {
   try {
     const s = settings();
     return {
-      telemetry: { format: s.LOG_FORMAT, connectionString: s.APPLICATIONINSIGHTS_CONNECTION_STRING, clientId: s.AZURE_CLIENT_ID },
+      telemetry: {
+        format: s.LOG_FORMAT,
+        connectionString: s.APPLICATIONINSIGHTS_CONNECTION_STRING,
+        clientId: s.AZURE_CLIENT_ID,
+      },
       salt: s.TELEMETRY_CALLER_SALT,
     };
   } catch {

@@ -47,7 +47,10 @@ const STATUS_TEXT: Record<number, string> = { 200: 'OK', 201: 'Created', 202: 'A
 const pascal = (name: string) => name.replace(/(^|[-_./\s]+)([a-z0-9])/gi, (_, __, c: string) => c.toUpperCase());
 const componentRef = (name: string) => `#/components/schemas/${name}`;
 
-/** Collects component schemas: one zod schema (per input/output side) becomes one named component, its `$defs` hoisted beside it. */
+/**
+ * Collects component schemas: one zod schema (per input/output side) becomes one named component, its `$defs` hoisted
+ * beside it.
+ */
 class SchemaComponents {
   readonly schemas: Record<string, JsonSchema> = {};
   private readonly seen = new Map<z.ZodType, Partial<Record<'input' | 'output', string>>>();
@@ -61,7 +64,8 @@ class SchemaComponents {
     // Claim the name before the defs are placed, so a def cannot take it.
     this.schemas[own] = {};
     const defs = ($defs ?? {}) as Record<string, JsonSchema>;
-    // A def identical to a component already there (same schema used by another route) is shared; others get a free name.
+    // A def identical to a component already there (same schema used by another route) is shared; others get a free
+    // name.
     const asIs = new Map(Object.keys(defs).map((d) => [d, d]));
     const renames = new Map<string, string>();
     for (const [defName, def] of Object.entries(defs)) {
@@ -72,7 +76,8 @@ class SchemaComponents {
       renames.set(defName, same ? defName : this.unusedName(wanted, io));
       if (!same) this.schemas[renames.get(defName)!] = {};
     }
-    for (const [defName, def] of Object.entries(defs)) this.schemas[renames.get(defName)!] = rewriteRefs(def, own, renames) as JsonSchema;
+    for (const [defName, def] of Object.entries(defs))
+      this.schemas[renames.get(defName)!] = rewriteRefs(def, own, renames) as JsonSchema;
     this.schemas[own] = rewriteRefs(root, own, renames) as JsonSchema;
     this.seen.set(schema, { ...this.seen.get(schema), [io]: own });
     return { $ref: componentRef(own) };
@@ -105,7 +110,9 @@ interface RouteTemplate {
   params: string[];
 }
 
-/** The Functions route template (`v1/conversations/{id}`, `{id:guid}`, `{id?}`) as an OpenAPI path and its parameters. */
+/**
+ * The Functions route template (`v1/conversations/{id}`, `{id:guid}`, `{id?}`) as an OpenAPI path and its parameters.
+ */
 export function parseRoute(route: string): RouteTemplate {
   const params: string[] = [];
   const path = route
@@ -121,9 +128,14 @@ export function parseRoute(route: string): RouteTemplate {
 }
 
 function queryParameters(schema: z.ZodType, name: string): Parameter[] {
-  const converted = z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' }) as JsonSchema;
+  const converted = z.toJSONSchema(schema, {
+    target: 'draft-2020-12',
+    io: 'input',
+    unrepresentable: 'any',
+  }) as JsonSchema;
   const properties = converted.properties as Record<string, JsonSchema> | undefined;
-  if (converted.type !== 'object' || !properties) throw new Error(`${name}: docs.query must be a zod object of query parameters`);
+  if (converted.type !== 'object' || !properties)
+    throw new Error(`${name}: docs.query must be a zod object of query parameters`);
   const required = new Set((converted.required as string[] | undefined) ?? []);
   return Object.entries(properties).map(([param, { description, ...schema }]) => ({
     name: param,
@@ -144,7 +156,10 @@ export interface BuildOptions {
 export function buildOpenApiDocument(functions: readonly ApiFunction[], options: BuildOptions = {}): OpenApiDocument {
   const components = new SchemaComponents();
   components.ref(errorBodySchema, 'output', 'Error');
-  const errorResponse = (description: string): ResponseObject => ({ description, content: { 'application/json': { schema: { $ref: componentRef('Error') } } } });
+  const errorResponse = (description: string): ResponseObject => ({
+    description,
+    content: { 'application/json': { schema: { $ref: componentRef('Error') } } },
+  });
   const responses: Record<string, ResponseObject> = {
     BadRequest: errorResponse('A request field is missing or invalid; `error.param` names it.'),
     NotFound: errorResponse('No such resource (or it belongs to another user).'),
@@ -161,7 +176,12 @@ export function buildOpenApiDocument(functions: readonly ApiFunction[], options:
     const base = pascal(fn.name);
     for (const method of methods) {
       const operationId = methods.length > 1 ? `${fn.name}-${method.toLowerCase()}` : fn.name;
-      const parameters: Parameter[] = params.map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } }));
+      const parameters: Parameter[] = params.map((name) => ({
+        name,
+        in: 'path',
+        required: true,
+        schema: { type: 'string' },
+      }));
       if (fn.docs.query) parameters.push(...queryParameters(fn.docs.query, fn.name));
       const hasBody = Boolean(fn.docs.body) && BODY_METHODS.has(method);
       const operation: Operation = { operationId, summary: fn.docs.summary, tags: fn.docs.tags, responses: {} };
@@ -187,7 +207,8 @@ export function buildOpenApiDocument(functions: readonly ApiFunction[], options:
           };
         }
       }
-      if (!successes.length) operation.responses['200'] = { description: 'Success (this route documents no response schema).' };
+      if (!successes.length)
+        operation.responses['200'] = { description: 'Success (this route documents no response schema).' };
       if (fn.docs.streams) {
         const ok = (operation.responses['200'] ??= { description: 'OK' }) as ResponseObject;
         ok.content = {
@@ -211,7 +232,8 @@ export function buildOpenApiDocument(functions: readonly ApiFunction[], options:
       fn.docs.tags.forEach((tag) => tags.add(tag));
       const item = (paths[path] ??= {});
       const key = method.toLowerCase();
-      if (item[key]) throw new Error(`${method} ${path} is defined twice (${item[key].operationId} and ${operationId})`);
+      if (item[key])
+        throw new Error(`${method} ${path} is defined twice (${item[key].operationId} and ${operationId})`);
       // Responses last, as readers expect: parameters, body, then answers.
       const { responses: answers, ...head } = operation;
       item[key] = { ...head, responses: answers };
@@ -235,9 +257,16 @@ export function buildOpenApiDocument(functions: readonly ApiFunction[], options:
   };
 }
 
-/** Routes whose success answer has no documented body schema (a plain description only, or nothing; `204` needs none). */
+/**
+ * Routes whose success answer has no documented body schema (a plain description only, or nothing; `204` needs none).
+ */
 export function routesWithoutResponseSchema(functions: readonly ApiFunction[]): string[] {
   return functions
-    .filter((fn) => !Object.entries(fn.docs.responses ?? {}).some(([status, spec]) => isSuccess(status) && (typeof spec !== 'string' || status === '204')))
+    .filter(
+      (fn) =>
+        !Object.entries(fn.docs.responses ?? {}).some(
+          ([status, spec]) => isSuccess(status) && (typeof spec !== 'string' || status === '204'),
+        ),
+    )
     .map((fn) => `${fn.methods.filter((m) => m !== 'OPTIONS').join(',')} /${fn.route}`);
 }

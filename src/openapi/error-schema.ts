@@ -23,8 +23,16 @@ export const errorBodySchema = z
     error: z.object({
       message: z.string().describe('What went wrong, for a human.'),
       type: z.enum(errorTypes),
-      param: z.string().nullable().describe("The request field at fault in OpenAI's notation (`messages[0].content`), or null."),
-      code: z.string().nullable().describe('A stable machine-readable code (`invalid_value`, `missing_required_parameter`, `not_found`, …), or null.'),
+      param: z
+        .string()
+        .nullable()
+        .describe("The request field at fault in OpenAI's notation (`messages[0].content`), or null."),
+      code: z
+        .string()
+        .nullable()
+        .describe(
+          'A stable machine-readable code (`invalid_value`, `missing_required_parameter`, `not_found`, …), or null.',
+        ),
     }),
   })
   .describe("OpenAI's error shape: all four keys are always present.");

@@ -53,23 +53,30 @@ function showAppCode(path, body, user) {
     `  // credentials: 'include', // in Azure: send the Easy Auth session cookie`,
     `});`,
     `if (!response.ok) throw new Error(\`\${response.status} \${response.headers.get('x-request-id')}\`);`,
-    body.stream ? `// text/event-stream: read response.body; each "data: {…}" line is a chunk, "data: [DONE]" ends it` : `console.log(await response.json());`,
+    body.stream
+      ? `// text/event-stream: read response.body; each "data: {…}" line is a chunk, "data: [DONE]" ends it`
+      : `console.log(await response.json());`,
   ].join('\n');
   const { model, stream, stream_options: _options, ...rest } = body;
   const method = path === '/completions' ? 'completions.create' : 'chat.completions.create';
   $('code-openai').textContent = path.startsWith('/conversations')
-    ? '// Conversations are this API\'s own routes: call them with fetch (above).'
+    ? "// Conversations are this API's own routes: call them with fetch (above)."
     : [
         `import OpenAI from 'openai';`,
         `// No Azure key in the browser: the API holds the credentials; apiKey is a placeholder locally.`,
         `const client = new OpenAI({ baseURL: '${base}', apiKey: 'unused', dangerouslyAllowBrowser: true,`,
         `  defaultHeaders: ${local} });`,
         `const answer = await client.${method}(${JSON.stringify({ model, ...rest, ...(stream ? { stream } : {}) }, null, 2)});`,
-        stream ? `for await (const chunk of answer) console.log(chunk.choices[0]);` : `console.log(answer.choices[0], answer._request_id);`,
+        stream
+          ? `for await (const chunk of answer) console.log(chunk.choices[0]);`
+          : `console.log(answer.choices[0], answer._request_id);`,
       ].join('\n');
-  const prompt = path === '/completions' ? `prompt: ${JSON.stringify(body.prompt)}` : `messages: ${JSON.stringify(body.messages ?? [{ role: 'user', content: body.content }])}`;
+  const prompt =
+    path === '/completions'
+      ? `prompt: ${JSON.stringify(body.prompt)}`
+      : `messages: ${JSON.stringify(body.messages ?? [{ role: 'user', content: body.content }])}`;
   $('code-ai-sdk').textContent = path.startsWith('/conversations')
-    ? '// Conversations are this API\'s own routes: call them with fetch (above).'
+    ? "// Conversations are this API's own routes: call them with fetch (above)."
     : [
         `import { createOpenAI } from '@ai-sdk/openai';`,
         `import { streamText } from 'ai';`,
@@ -125,7 +132,10 @@ function numberValue(id) {
 }
 
 function parameters() {
-  const stop = $('stop').value.split('\n').map((s) => s.replace(/\\n/g, '\n')).filter((s) => s.length > 0);
+  const stop = $('stop')
+    .value.split('\n')
+    .map((s) => s.replace(/\\n/g, '\n'))
+    .filter((s) => s.length > 0);
   const p = {
     temperature: numberValue('temperature'),
     top_p: numberValue('top_p'),
@@ -194,7 +204,10 @@ function showError(message) {
 
 function showUsage(usage, finishReason, seconds) {
   const parts = [];
-  if (usage) parts.push(`prompt ${usage.prompt_tokens} · completion ${usage.completion_tokens} · total ${usage.total_tokens} tokens`);
+  if (usage)
+    parts.push(
+      `prompt ${usage.prompt_tokens} · completion ${usage.completion_tokens} · total ${usage.total_tokens} tokens`,
+    );
   if (finishReason) parts.push(`finish: ${finishReason}`);
   parts.push(`${seconds.toFixed(2)} s`);
   $('usage').textContent = `Usage: ${parts.join(' · ')}`;
@@ -254,11 +267,18 @@ async function exchange(path, body, append, signal) {
   const user = headers()['x-ms-client-principal-id'];
   $('request-preview').textContent =
     `curl -sN ${location.origin}${api}${path} -H 'content-type: application/json'` +
-    (user && (path.startsWith('/conversations') || path === '/responses') ? ` -H 'x-ms-client-principal-id: ${user.replace(/'/g, "'\\''")}'` : '') +
+    (user && (path.startsWith('/conversations') || path === '/responses')
+      ? ` -H 'x-ms-client-principal-id: ${user.replace(/'/g, "'\\''")}'`
+      : '') +
     ` -d '${quoted}'`;
   showAppCode(path, body, user);
   $('request-id').textContent = '';
-  const response = await fetch(`${api}${path}`, { method: 'POST', headers: headers(), body: JSON.stringify(body), signal });
+  const response = await fetch(`${api}${path}`, {
+    method: 'POST',
+    headers: headers(),
+    body: JSON.stringify(body),
+    signal,
+  });
   const requestId = response.headers.get('x-request-id');
   if (requestId) $('request-id').textContent = `x-request-id: ${requestId}`;
   if (!response.ok) throw new Error(await errorMessage(response));
@@ -287,22 +307,31 @@ async function exchange(path, body, append, signal) {
 
 /** The Responses API's answer (JSON or its event stream): text, usage in chat terms, and the response id. */
 async function responsesExchange(response, body, append) {
-  const usageOf = (u) => u && { prompt_tokens: u.input_tokens, completion_tokens: u.output_tokens, total_tokens: u.total_tokens };
+  const usageOf = (u) =>
+    u && { prompt_tokens: u.input_tokens, completion_tokens: u.output_tokens, total_tokens: u.total_tokens };
   const finished = (result) => {
     state.lastResponseId = body.store === false ? null : result.id;
-    return { usage: usageOf(result.usage), finishReason: result.incomplete_details?.reason ?? (result.status === 'completed' ? 'stop' : result.status) };
+    return {
+      usage: usageOf(result.usage),
+      finishReason: result.incomplete_details?.reason ?? (result.status === 'completed' ? 'stop' : result.status),
+    };
   };
   if (!body.stream) {
     const result = await response.json();
-    const text = (result.output ?? []).flatMap((item) => (item.type === 'message' ? item.content : [])).map((part) => part.text ?? part.refusal ?? '').join('');
+    const text = (result.output ?? [])
+      .flatMap((item) => (item.type === 'message' ? item.content : []))
+      .map((part) => part.text ?? part.refusal ?? '')
+      .join('');
     append(text);
     return finished(result);
   }
   for await (const { data } of readEvents(response)) {
     const event = JSON.parse(data);
     if (event.type === 'response.output_text.delta') append(event.delta);
-    else if (event.type === 'response.completed' || event.type === 'response.incomplete') return finished(event.response);
-    else if (event.type === 'response.failed') throw new Error(event.response?.error?.message ?? 'The response failed.');
+    else if (event.type === 'response.completed' || event.type === 'response.incomplete')
+      return finished(event.response);
+    else if (event.type === 'response.failed')
+      throw new Error(event.response?.error?.message ?? 'The response failed.');
   }
   throw new Error('The stream ended before the response completed.');
 }
@@ -365,11 +394,16 @@ async function send() {
   const started = performance.now();
   let text = '';
   try {
-    const { usage, finishReason } = await exchange(path, body, (piece) => {
-      text += piece;
-      target.textContent = text;
-      target.scrollIntoView({ block: 'nearest' });
-    }, controller.signal);
+    const { usage, finishReason } = await exchange(
+      path,
+      body,
+      (piece) => {
+        text += piece;
+        target.textContent = text;
+        target.scrollIntoView({ block: 'nearest' });
+      },
+      controller.signal,
+    );
     showUsage(usage, finishReason, (performance.now() - started) / 1000);
     if (userTurn) {
       state.transcript.push(userTurn, { role: 'assistant', content: text });
@@ -571,7 +605,8 @@ async function loadPresets() {
 for (const id of ['temperature', 'top_p', 'presence_penalty', 'frequency_penalty']) {
   $(id).addEventListener('input', () => ($(`${id}-value`).value = $(id).value));
 }
-for (const radio of document.querySelectorAll('input[name="mode"]')) radio.addEventListener('change', () => setMode(radio.value));
+for (const radio of document.querySelectorAll('input[name="mode"]'))
+  radio.addEventListener('change', () => setMode(radio.value));
 for (const id of ['prompt', 'system', 'user-message', 'model']) $(id).addEventListener('input', scheduleCount);
 $('form').addEventListener('submit', (event) => {
   event.preventDefault();

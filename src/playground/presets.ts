@@ -31,7 +31,8 @@ export const promptPresets: PromptPreset[] = [
       'State the intent, show one finished item so the model sees the format, and end the prompt with "2. " so it continues the list.',
     mode: 'completion',
     body: {
-      prompt: 'List the advantages of Python, one short line each.\n\n1. Easy to learn: the syntax is simple and reads like English.\n2. ',
+      prompt:
+        'List the advantages of Python, one short line each.\n\n1. Easy to learn: the syntax is simple and reads like English.\n2. ',
       max_tokens: 120,
       temperature: 0,
     },

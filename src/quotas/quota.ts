@@ -61,7 +61,11 @@ export interface Reservation {
  * Reserves up to `wanted` tokens in every active window — as many as the tightest window has left — or throws
  * 429 when fewer than `minimum` are left (undoing what it had reserved). Null when quotas are off.
  */
-export async function reserveTokens(userId: string | null, wanted: number, minimum = wanted): Promise<Reservation | null> {
+export async function reserveTokens(
+  userId: string | null,
+  wanted: number,
+  minimum = wanted,
+): Promise<Reservation | null> {
   const active = activeWindows();
   if (active.length === 0) return null;
   const partition = partitionOf(userId);
@@ -88,7 +92,9 @@ export async function reserveTokens(userId: string | null, wanted: number, minim
     throw error;
   }
   // An earlier window may hold more than a later, tighter one granted: give the difference back.
-  await Promise.all(held.filter((h) => h.tokens > grant).map((h) => give(partition, h.window.rowKey, h.tokens - grant)));
+  await Promise.all(
+    held.filter((h) => h.tokens > grant).map((h) => give(partition, h.window.rowKey, h.tokens - grant)),
+  );
   return { partition, rows: active.map((w) => w.rowKey), reserved: grant, settled: false };
 }
 

@@ -26,9 +26,21 @@ const toolCall = z.object({
 });
 
 export const chatMessageSchema = z.discriminatedUnion('role', [
-  z.object({ role: z.literal('system'), content: z.union([z.string(), z.array(textPart).min(1)]), name: z.string().max(64).optional() }),
-  z.object({ role: z.literal('developer'), content: z.union([z.string(), z.array(textPart).min(1)]), name: z.string().max(64).optional() }),
-  z.object({ role: z.literal('user'), content: z.union([z.string(), z.array(z.union([textPart, imagePart])).min(1)]), name: z.string().max(64).optional() }),
+  z.object({
+    role: z.literal('system'),
+    content: z.union([z.string(), z.array(textPart).min(1)]),
+    name: z.string().max(64).optional(),
+  }),
+  z.object({
+    role: z.literal('developer'),
+    content: z.union([z.string(), z.array(textPart).min(1)]),
+    name: z.string().max(64).optional(),
+  }),
+  z.object({
+    role: z.literal('user'),
+    content: z.union([z.string(), z.array(z.union([textPart, imagePart])).min(1)]),
+    name: z.string().max(64).optional(),
+  }),
   z.object({
     role: z.literal('assistant'),
     content: z.union([z.string(), z.array(textPart), z.null()]).optional(),
@@ -73,12 +85,23 @@ export const chatCompletionRequestSchema = z.object({
     .union([
       z.object({ type: z.literal('text') }),
       z.object({ type: z.literal('json_object') }),
-      z.object({ type: z.literal('json_schema'), json_schema: z.object({ name: z.string(), schema: z.record(z.string(), z.unknown()).optional(), strict: z.boolean().nullable().optional(), description: z.string().optional() }) }),
+      z.object({
+        type: z.literal('json_schema'),
+        json_schema: z.object({
+          name: z.string(),
+          schema: z.record(z.string(), z.unknown()).optional(),
+          strict: z.boolean().nullable().optional(),
+          description: z.string().optional(),
+        }),
+      }),
     ])
     .optional(),
   tools: z.array(functionTool).max(128).optional(),
   tool_choice: z
-    .union([z.enum(['none', 'auto', 'required']), z.object({ type: z.literal('function'), function: z.object({ name: z.string() }) })])
+    .union([
+      z.enum(['none', 'auto', 'required']),
+      z.object({ type: z.literal('function'), function: z.object({ name: z.string() }) }),
+    ])
     .optional(),
   parallel_tool_calls: z.boolean().optional(),
 });

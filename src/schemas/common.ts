@@ -15,7 +15,11 @@ export const streamOptionsSchema = z
   .object({ include_usage: z.boolean().optional() })
   .nullable()
   .describe('With `include_usage`, a last chunk carries `usage` (this service counts it if the upstream does not).');
-export const modelSchema = z.string().min(1).max(256).describe('A configured deployment alias; omitted → the default deployment.');
+export const modelSchema = z
+  .string()
+  .min(1)
+  .max(256)
+  .describe('A configured deployment alias; omitted → the default deployment.');
 export const userSchema = z.string().max(512).describe('End-user id passed to Azure OpenAI for abuse monitoring.');
 
 export const usageSchema = z.object({
@@ -25,4 +29,6 @@ export const usageSchema = z.object({
 });
 export type Usage = z.infer<typeof usageSchema>;
 
-export const finishReasonSchema = z.enum(['stop', 'length', 'content_filter', 'tool_calls', 'function_call']).nullable();
+export const finishReasonSchema = z
+  .enum(['stop', 'length', 'content_filter', 'tool_calls', 'function_call'])
+  .nullable();

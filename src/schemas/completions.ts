@@ -52,7 +52,14 @@ export const completionSchema = z.looseObject({
   object: z.literal('text_completion'),
   created: z.number().int(),
   model: z.string(),
-  choices: z.array(z.looseObject({ index: z.number().int(), text: z.string(), finish_reason: finishReasonSchema, logprobs: z.unknown().nullable().optional() })),
+  choices: z.array(
+    z.looseObject({
+      index: z.number().int(),
+      text: z.string(),
+      finish_reason: finishReasonSchema,
+      logprobs: z.unknown().nullable().optional(),
+    }),
+  ),
   usage: usageSchema.optional(),
 });
 export type Completion = z.infer<typeof completionSchema>;

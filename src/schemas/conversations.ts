@@ -1,12 +1,25 @@
 import { z } from 'zod';
 import { inputItemSchema, metadataSchema } from './responses.js';
-import { maxTokensSchema, modelSchema, penaltySchema, stopSchema, temperatureSchema, topPSchema, usageSchema, userSchema } from './common.js';
+import {
+  maxTokensSchema,
+  modelSchema,
+  penaltySchema,
+  stopSchema,
+  temperatureSchema,
+  topPSchema,
+  usageSchema,
+  userSchema,
+} from './common.js';
 
 /** Longest message or system prompt stored (characters): a turn's pair must fit one 4 MB transaction. */
 export const MAX_STORED_CHARS = 400_000;
 
 export const createConversationSchema = z.object({
-  system: z.string().max(MAX_STORED_CHARS).optional().describe('System prompt kept with the conversation and sent with every turn.'),
+  system: z
+    .string()
+    .max(MAX_STORED_CHARS)
+    .optional()
+    .describe('System prompt kept with the conversation and sent with every turn.'),
   model: modelSchema.optional(),
   title: z.string().max(256).optional(),
   items: z.array(inputItemSchema).max(20).optional().describe('Initial items (OpenAI Conversations API), up to 20.'),
@@ -58,7 +71,13 @@ export const listConversationsQuerySchema = z.object({
 });
 
 const listOf = <T extends z.ZodType>(item: T) =>
-  z.object({ object: z.literal('list'), data: z.array(item), first_id: z.string().nullable(), last_id: z.string().nullable(), has_more: z.boolean() });
+  z.object({
+    object: z.literal('list'),
+    data: z.array(item),
+    first_id: z.string().nullable(),
+    last_id: z.string().nullable(),
+    has_more: z.boolean(),
+  });
 export const conversationListSchema = listOf(conversationSchema);
 export const messageListSchema = listOf(storedMessageSchema);
 
@@ -84,5 +103,8 @@ export const turnResponseSchema = z.object({
   message: z.object({ role: z.literal('assistant'), content: z.string() }),
   finish_reason: z.string().nullable(),
   usage: usageSchema.optional(),
-  history_messages: z.number().int().describe('How many stored messages were sent with this turn (after trimming to the context window).'),
+  history_messages: z
+    .number()
+    .int()
+    .describe('How many stored messages were sent with this turn (after trimming to the context window).'),
 });

@@ -5,7 +5,11 @@ export const encodingNameSchema = z
   .enum(ACCEPTED_ENCODING_NAMES)
   .describe('Encoding by name; `gpt2` is an alias of `r50k_base`.');
 
-const modelSchema = z.string().min(1).max(256).describe('Model or deployment name; picks its encoding (e.g. gpt-4o → o200k_base).');
+const modelSchema = z
+  .string()
+  .min(1)
+  .max(256)
+  .describe('Model or deployment name; picks its encoding (e.g. gpt-4o → o200k_base).');
 
 const allowedSpecialSchema = z
   .union([z.literal('all'), z.array(z.string().max(64)).max(64)])
@@ -14,7 +18,9 @@ const allowedSpecialSchema = z
 // Message parts as the chat API accepts them; only text counts toward the prompt here.
 const countMessageSchema = z.object({
   role: z.enum(['system', 'user', 'assistant', 'tool', 'developer']),
-  content: z.union([z.string(), z.array(z.object({ type: z.string(), text: z.string().optional() })), z.null()]).optional(),
+  content: z
+    .union([z.string(), z.array(z.object({ type: z.string(), text: z.string().optional() })), z.null()])
+    .optional(),
   name: z.string().max(64).optional(),
 });
 

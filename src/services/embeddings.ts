@@ -9,11 +9,15 @@ export async function createEmbeddings(request: EmbeddingsRequest, context: Call
   const input = body.input;
   // Texts are counted off the main thread when large; token-id inputs count as their length.
   const estimate = async () => {
-    const texts = typeof input === 'string' ? [input] : input.filter((item): item is string => typeof item === 'string');
+    const texts =
+      typeof input === 'string' ? [input] : input.filter((item): item is string => typeof item === 'string');
     const ids =
       typeof input === 'string'
         ? 0
-        : input.reduce<number>((sum, item) => sum + (typeof item === 'string' ? 0 : Array.isArray(item) ? item.length : 1), 0);
+        : input.reduce<number>(
+            (sum, item) => sum + (typeof item === 'string' ? 0 : Array.isArray(item) ? item.length : 1),
+            0,
+          );
     return (await countTokensAsync(encodingForDeployment(deployment).name, texts)) + ids;
   };
   if (context.telemetry) context.telemetry.deployment = deployment;

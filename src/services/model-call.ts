@@ -18,8 +18,7 @@ export class RawJson {
 
 /** `backend`: the upstream backend that answered (for the `x-backend` header), when the upstream names one. */
 export type ModelAnswer<T> = (
-  | { stream: false; body: T | RawJson }
-  | { stream: true; events: AsyncGenerator<SseEvent, void, undefined> }
+  { stream: false; body: T | RawJson } | { stream: true; events: AsyncGenerator<SseEvent, void, undefined> }
 ) & { backend?: string };
 
 /** Who a call is charged to (principal id, or null for the shared anonymous budget), and when to give up. */

@@ -5,7 +5,9 @@ import type { Usage } from '../schemas/common.js';
  * Starts an upstream stream and waits for its first chunk, so that throttling, bad input or an unreachable
  * model still answer with a real status code instead of a 200 stream that fails at once.
  */
-export async function startStream<T>(stream: AsyncGenerator<T, void, undefined>): Promise<AsyncGenerator<T, void, undefined>> {
+export async function startStream<T>(
+  stream: AsyncGenerator<T, void, undefined>,
+): Promise<AsyncGenerator<T, void, undefined>> {
   const first = await stream.next();
   return (async function* () {
     try {
@@ -27,8 +29,7 @@ export interface SseEvent {
 }
 
 export function errorEvent(error: unknown): SseEvent {
-  const apiError =
-    toApiError(error, internalError('The stream failed.', 'stream_interrupted'));
+  const apiError = toApiError(error, internalError('The stream failed.', 'stream_interrupted'));
   return { event: 'error', data: apiError.toBody() };
 }
 
@@ -104,7 +105,16 @@ export async function* relayStream<C extends Chunk>(
       return;
     }
     if (options.includeUsage) {
-      yield { data: { id: last?.id ?? '', object: last?.object ?? 'chat.completion.chunk', created: last?.created ?? Math.floor(Date.now() / 1000), model: last?.model ?? '', choices: [], usage } };
+      yield {
+        data: {
+          id: last?.id ?? '',
+          object: last?.object ?? 'chat.completion.chunk',
+          created: last?.created ?? Math.floor(Date.now() / 1000),
+          model: last?.model ?? '',
+          choices: [],
+          usage,
+        },
+      };
     }
     yield { data: '[DONE]' };
   } finally {

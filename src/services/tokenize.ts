@@ -1,7 +1,13 @@
 import { badRequest } from '../errors.js';
 import { countChatTokensAsync, countTokensAsync, encodeToJsonAsync } from '../tokens/async.js';
 import type { ChatMessageForCount } from '../tokens/chat.js';
-import { getEncoding, resolveEncodingName, type AllowedSpecial, type Encoding, type EncodingName } from '../tokens/encodings.js';
+import {
+  getEncoding,
+  resolveEncodingName,
+  type AllowedSpecial,
+  type Encoding,
+  type EncodingName,
+} from '../tokens/encodings.js';
 import { encodingNameForModel, KNOWN_MODEL_PREFIXES } from '../tokens/models.js';
 
 const DEFAULT_ENCODING: EncodingName = 'cl100k_base';
@@ -15,7 +21,12 @@ export function pickEncoding(encoding: string | undefined, model: string | undef
   }
   if (model) {
     const name = encodingNameForModel(model);
-    if (!name) throw badRequest(`No known encoding for model '${model}'. Known model families: ${KNOWN_MODEL_PREFIXES.join(', ')}.`, 'model', 'model_not_found');
+    if (!name)
+      throw badRequest(
+        `No known encoding for model '${model}'. Known model families: ${KNOWN_MODEL_PREFIXES.join(', ')}.`,
+        'model',
+        'model_not_found',
+      );
     return getEncoding(name);
   }
   return getEncoding(DEFAULT_ENCODING);
@@ -25,7 +36,13 @@ export function pickEncoding(encoding: string | undefined, model: string | undef
  * The tokenize answer as JSON text in UTF-8, ready to send: the ids array is written as text where the ids are
  * made (in a worker for large inputs), so no id is cloned or stringified on the main thread.
  */
-export async function tokenizeTextJson(input: { text: string; encoding?: string; model?: string; allowed_special?: AllowedSpecial; count_only?: boolean }): Promise<Uint8Array> {
+export async function tokenizeTextJson(input: {
+  text: string;
+  encoding?: string;
+  model?: string;
+  allowed_special?: AllowedSpecial;
+  count_only?: boolean;
+}): Promise<Uint8Array> {
   const encoding = pickEncoding(input.encoding, input.model);
   const head = `{"encoding":${JSON.stringify(encoding.name)},`;
   if (input.count_only) {
@@ -36,7 +53,11 @@ export async function tokenizeTextJson(input: { text: string; encoding?: string;
   return Buffer.concat([Buffer.from(`${head}"tokens":`), json, Buffer.from(`,"count":${count}}`)]);
 }
 
-export async function countMessages(input: { messages: readonly ChatMessageForCount[]; encoding?: string; model?: string }) {
+export async function countMessages(input: {
+  messages: readonly ChatMessageForCount[];
+  encoding?: string;
+  model?: string;
+}) {
   const encoding = pickEncoding(input.encoding, input.model);
   return { encoding: encoding.name, count: await countChatTokensAsync(encoding.name, input.messages) };
 }

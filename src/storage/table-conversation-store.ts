@@ -29,7 +29,16 @@ import {
   type StoredMessage,
 } from './conversation-store.js';
 import { ownerKey } from './keys.js';
-import { mapBounded, markStoreUp, partitionFilter, rowRangeFilter, statusOf, storeCall, storeError, tableClient } from './table.js';
+import {
+  mapBounded,
+  markStoreUp,
+  partitionFilter,
+  rowRangeFilter,
+  statusOf,
+  storeCall,
+  storeError,
+  tableClient,
+} from './table.js';
 import { packText, unpackText } from './text-chunks.js';
 
 const META = 'meta';
@@ -219,7 +228,9 @@ export class TableConversationStore implements ConversationStore {
     }
     const filter = await rowRangeFilter(pk, from, 'i_~');
     const ids = await this.run(async (t) => {
-      const pages = t.listEntities({ queryOptions: { filter, select: ['RowKey'] } }).byPage({ maxPageSize: page.limit + 1 });
+      const pages = t
+        .listEntities({ queryOptions: { filter, select: ['RowKey'] } })
+        .byPage({ maxPageSize: page.limit + 1 });
       const rows: string[] = [];
       for await (const batch of pages) {
         for (const row of batch) rows.push(String(row.rowKey).slice(13));
@@ -293,11 +304,18 @@ export class TableConversationStore implements ConversationStore {
         // Lost a race: to a delete (the conversation is gone or going) → 404; to another turn → 409.
         const now = await this.run((t) => t.getEntity(pk, META)).catch(() => undefined);
         if (!now || now.deleted === true) throw missing(meta.id);
-        throw conflict('Another turn on this conversation was stored first; nothing was stored for this one. Retry.', 'conversation_busy');
+        throw conflict(
+          'Another turn on this conversation was stored first; nothing was stored for this one. Retry.',
+          'conversation_busy',
+        );
       }
       throw storeError(error);
     }
-    const stored = (seq: number, role: 'user' | 'assistant', m: { content: string; tokens: number }): StoredMessage => ({
+    const stored = (
+      seq: number,
+      role: 'user' | 'assistant',
+      m: { content: string; tokens: number },
+    ): StoredMessage => ({
       id: messageId(seq),
       object: 'conversation.message',
       seq,
@@ -398,7 +416,8 @@ export class TableConversationStore implements ConversationStore {
     const filter = await partitionFilter(pk);
     const keys = await this.run(async (t) => {
       const rows: string[] = [];
-      for await (const row of t.listEntities({ queryOptions: { filter, select: ['RowKey'] } })) rows.push(String(row.rowKey));
+      for await (const row of t.listEntities({ queryOptions: { filter, select: ['RowKey'] } }))
+        rows.push(String(row.rowKey));
       return rows;
     });
     const messages = keys.filter((k) => k !== META);

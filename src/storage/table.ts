@@ -154,7 +154,11 @@ export async function partitionFilter(partitionKey: string): Promise<string> {
 }
 
 /** Runs `work` over `items` with at most `limit` in flight: fan-outs that depend on stored data stay bounded. */
-export async function mapBounded<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+export async function mapBounded<T, R>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   const worker = async () => {

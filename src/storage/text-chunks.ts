@@ -6,7 +6,7 @@ export const MAX_PROPERTY_CHARS = 32_000;
 
 export function splitText(text: string): string[] {
   const parts: string[] = [];
-  for (let start = 0; start < text.length; ) {
+  for (let start = 0; start < text.length;) {
     let end = Math.min(text.length, start + MAX_PROPERTY_CHARS);
     // Never cut between the halves of a surrogate pair.
     const last = text.charCodeAt(end - 1);

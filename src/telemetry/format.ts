@@ -12,7 +12,9 @@ export const jsonLine = (fields: RequestFields): string => JSON.stringify(fields
 export function textLine(f: RequestFields): string {
   const parts = [`${f.method} ${f.function} → ${f.status} ${f.duration_ms}ms`];
   if (f.prompt_tokens !== undefined || f.completion_tokens !== undefined) {
-    parts.push(`tokens=${f.prompt_tokens ?? 0}+${f.completion_tokens ?? 0}${f.tokens_source === 'service' ? '(counted)' : ''}`);
+    parts.push(
+      `tokens=${f.prompt_tokens ?? 0}+${f.completion_tokens ?? 0}${f.tokens_source === 'service' ? '(counted)' : ''}`,
+    );
   }
   if (f.upstream_ms !== undefined) parts.push(`upstream=${f.upstream_ms}ms`);
   if (f.ttfb_ms !== undefined) parts.push(`ttfb=${f.ttfb_ms}ms`);

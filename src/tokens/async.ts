@@ -9,7 +9,11 @@ import { idsToJson } from './ids-json.js';
 import { jobChars, OFF_THREAD_CHARS, runInPool } from './worker.js';
 
 /** Tokens of `texts` together (e.g. a completions prompt array), each counted on its own. */
-export async function countTokensAsync(encoding: EncodingName, texts: string | readonly string[], allowedSpecial?: AllowedSpecial): Promise<number> {
+export async function countTokensAsync(
+  encoding: EncodingName,
+  texts: string | readonly string[],
+  allowedSpecial?: AllowedSpecial,
+): Promise<number> {
   const list = typeof texts === 'string' ? [texts] : [...texts];
   const job = { op: 'count', encoding, texts: list, allowedSpecial } as const;
   if (jobChars(job) >= OFF_THREAD_CHARS) return (await runInPool(job)).count;
@@ -18,14 +22,25 @@ export async function countTokensAsync(encoding: EncodingName, texts: string | r
 }
 
 /** Prompt tokens of a chat messages array (OpenAI's cookbook formula, src/tokens/chat.ts). */
-export async function countChatTokensAsync(encoding: EncodingName, messages: readonly ChatMessageForCount[]): Promise<number> {
-  const job = { op: 'chat', encoding, messages: messages.map(({ role, content, name }) => ({ role, content, name })) } as const;
+export async function countChatTokensAsync(
+  encoding: EncodingName,
+  messages: readonly ChatMessageForCount[],
+): Promise<number> {
+  const job = {
+    op: 'chat',
+    encoding,
+    messages: messages.map(({ role, content, name }) => ({ role, content, name })),
+  } as const;
   if (jobChars(job) >= OFF_THREAD_CHARS) return (await runInPool(job)).count;
   return countChatTokens(getEncoding(encoding), messages);
 }
 
 /** The ids of `text` as JSON array text in UTF-8 (`[83,1609]`), with their count. */
-export async function encodeToJsonAsync(encoding: EncodingName, text: string, allowedSpecial?: AllowedSpecial): Promise<{ count: number; json: Uint8Array }> {
+export async function encodeToJsonAsync(
+  encoding: EncodingName,
+  text: string,
+  allowedSpecial?: AllowedSpecial,
+): Promise<{ count: number; json: Uint8Array }> {
   if (text.length >= OFF_THREAD_CHARS) {
     const result = await runInPool({ op: 'encode', encoding, text, allowedSpecial });
     return { count: result.count, json: result.json! };

@@ -37,7 +37,10 @@ export interface Encoding {
 
 /** Where the built tables are: beside this module (src/tokens, via tsx) or under the bundle (dist/). */
 function tablePath(name: EncodingName): URL | undefined {
-  const candidates = [new URL(`./tables/${name}.bin`, import.meta.url), new URL(`./tokens/tables/${name}.bin`, import.meta.url)];
+  const candidates = [
+    new URL(`./tables/${name}.bin`, import.meta.url),
+    new URL(`./tokens/tables/${name}.bin`, import.meta.url),
+  ];
   return candidates.find((url) => existsSync(url));
 }
 
@@ -105,7 +108,10 @@ class TableEncoding implements Encoding {
   private readonly textEncoder = new TextEncoder();
   private readonly textDecoder = new TextDecoder('utf-8');
 
-  constructor(readonly name: EncodingName, table: RankTable) {
+  constructor(
+    readonly name: EncodingName,
+    table: RankTable,
+  ) {
     this.bpe = new BytePairEncoder(table);
     this.pattern = new RegExp(rustWhitespacePattern(table.header.patStr), 'gu');
     this.special = table.header.specialTokens;
@@ -114,7 +120,12 @@ class TableEncoding implements Encoding {
   }
 
   /** Runs `visit` over ordinary-text segments and allowed special tokens, in order. */
-  private walk(text: string, allowedSpecial: AllowedSpecial, onText: (segment: string) => void, onSpecial: (id: number) => void) {
+  private walk(
+    text: string,
+    allowedSpecial: AllowedSpecial,
+    onText: (segment: string) => void,
+    onSpecial: (id: number) => void,
+  ) {
     const allowed = allowedSpecial === 'all' ? this.specialTokens : allowedSpecial.filter((s) => s in this.special);
     if (allowed.length === 0) return onText(text);
     const splitter = new RegExp(allowed.map(escapeRegex).join('|'), 'g');
@@ -159,13 +170,23 @@ class TableEncoding implements Encoding {
 
   encode(text: string, allowedSpecial: AllowedSpecial = []): number[] {
     const out: number[] = [];
-    this.walk(text, allowedSpecial, (segment) => void this.segment(segment, out), (id) => void out.push(id));
+    this.walk(
+      text,
+      allowedSpecial,
+      (segment) => void this.segment(segment, out),
+      (id) => void out.push(id),
+    );
     return out;
   }
 
   count(text: string, allowedSpecial: AllowedSpecial = []): number {
     let total = 0;
-    this.walk(text, allowedSpecial, (segment) => void (total += this.segment(segment, null)), () => void total++);
+    this.walk(
+      text,
+      allowedSpecial,
+      (segment) => void (total += this.segment(segment, null)),
+      () => void total++,
+    );
     return total;
   }
 

@@ -58,7 +58,10 @@ export function decodeTable(file: Uint8Array): RankTable {
 }
 
 /** js-tiktoken's rank-file format: lines of `<label> <first rank> <base64 token> …`. */
-export function parseJsTiktokenRanks(source: { pat_str: string; special_tokens: Record<string, number>; bpe_ranks: string }, name: string) {
+export function parseJsTiktokenRanks(
+  source: { pat_str: string; special_tokens: Record<string, number>; bpe_ranks: string },
+  name: string,
+) {
   const tokens: Uint8Array[] = [];
   let count = 0;
   for (const line of source.bpe_ranks.split('\n')) {

@@ -17,7 +17,10 @@ function run(job: TokenizeJob): { result: TokenizeResult; transfer: ArrayBuffer[
       return { result: { count: ids.length, json }, transfer: [json.buffer as ArrayBuffer] };
     }
     case 'count':
-      return { result: { count: job.texts.reduce((n, text) => n + encoding.count(text, job.allowedSpecial), 0) }, transfer: [] };
+      return {
+        result: { count: job.texts.reduce((n, text) => n + encoding.count(text, job.allowedSpecial), 0) },
+        transfer: [],
+      };
     case 'chat':
       return { result: { count: countChatTokens(encoding, job.messages) }, transfer: [] };
     case 'warm':

@@ -90,7 +90,10 @@ function workerSource(): { file: URL; fromSource: boolean } {
 function spawn(): PoolWorker {
   const { file, fromSource } = workerSource();
   const worker = fromSource
-    ? new Worker(`import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(file.href)}); });`, { eval: true })
+    ? new Worker(
+        `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(file.href)}); });`,
+        { eval: true },
+      )
     : new Worker(file, { execArgv: process.execArgv.filter((arg) => !arg.startsWith('--input-type')) }); // only valid for the main script
   const slot: PoolWorker = { worker, busy: null };
   worker.on('message', ({ id, result, error }: { id: number; result?: TokenizeResult; error?: string }) => {

@@ -61,7 +61,7 @@ export interface WireError {
 export function parseWireError(text: string): WireError | undefined {
   try {
     const error = (JSON.parse(text) as { error?: unknown }).error;
-    return error && typeof error === 'object' ? (error) : undefined;
+    return error && typeof error === 'object' ? error : undefined;
   } catch {
     return undefined;
   }

@@ -11,7 +11,13 @@ const agents = new Map<string, http.Agent>();
 function agentFor(url: URL): http.Agent {
   let agent = agents.get(url.origin);
   if (!agent) {
-    const options = { keepAlive: true, keepAliveMsecs: 30_000, maxSockets: 256, maxFreeSockets: 64, scheduling: 'lifo' as const };
+    const options = {
+      keepAlive: true,
+      keepAliveMsecs: 30_000,
+      maxSockets: 256,
+      maxFreeSockets: 64,
+      scheduling: 'lifo' as const,
+    };
     agent = url.protocol === 'https:' ? new https.Agent(options) : new http.Agent(options);
     agents.set(url.origin, agent);
   }
@@ -42,7 +48,10 @@ export function send(
     const headers: Record<string, string | number> = { ...init.headers };
     if (init.body !== undefined) headers['content-length'] = Buffer.byteLength(init.body);
     const request = transport.request(url, { method: init.method, headers, agent: agentFor(url) });
-    const timer = setTimeout(() => request.destroy(new TimeoutError(`no answer within ${init.timeoutMs} ms`)), init.timeoutMs);
+    const timer = setTimeout(
+      () => request.destroy(new TimeoutError(`no answer within ${init.timeoutMs} ms`)),
+      init.timeoutMs,
+    );
     const onAbort = () => request.destroy(new ConnectionError('aborted by the caller'));
     init.signal?.addEventListener('abort', onAbort, { once: true });
     request.once('response', (response) => {
@@ -54,7 +63,9 @@ export function send(
     request.once('error', (error) => {
       clearTimeout(timer);
       init.signal?.removeEventListener('abort', onAbort);
-      reject(error instanceof TimeoutError || error instanceof ConnectionError ? error : new ConnectionError(error.message));
+      reject(
+        error instanceof TimeoutError || error instanceof ConnectionError ? error : new ConnectionError(error.message),
+      );
     });
     request.end(init.body);
   });
@@ -64,7 +75,10 @@ export function send(
 export function readText(body: IncomingMessage, timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    const timer = setTimeout(() => body.destroy(new TimeoutError(`body not complete within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => body.destroy(new TimeoutError(`body not complete within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     body.on('data', (chunk: Buffer) => chunks.push(chunk));
     body.once('end', () => {
       clearTimeout(timer);

@@ -20,7 +20,9 @@ export async function* sseData(body: IncomingMessage, idleMs: number): AsyncGene
       try {
         next = await Promise.race([iterator.next(), idle]);
       } catch (error) {
-        throw error instanceof TimeoutError ? error : new ConnectionError(error instanceof Error ? error.message : 'stream failed');
+        throw error instanceof TimeoutError
+          ? error
+          : new ConnectionError(error instanceof Error ? error.message : 'stream failed');
       } finally {
         clearTimeout(timer);
       }

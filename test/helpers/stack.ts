@@ -24,7 +24,9 @@ export interface AppProcess {
   stop(): Promise<void>;
 }
 
-/** Starts the local host with exactly `env` as the app's settings (nothing inherited from this shell's AZURE_* etc.). */
+/**
+ * Starts the local host with exactly `env` as the app's settings (nothing inherited from this shell's AZURE_* etc.).
+ */
 export async function startApp(env: Record<string, string>, logName = 'app'): Promise<AppProcess> {
   mkdirSync(logDir, { recursive: true });
   const port = await freePort();
@@ -104,7 +106,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const azurite = options.azurite ? await startAzurite() : undefined;
   const keylessOptions = typeof options.keyless === 'object' ? options.keyless : {};
   const keyless = options.keyless ? await startKeylessStorage(keylessOptions) : undefined;
-  const simulator = options.simulator ? await startSimulator(typeof options.simulator === 'object' ? options.simulator : {}) : undefined;
+  const simulator = options.simulator
+    ? await startSimulator(typeof options.simulator === 'object' ? options.simulator : {})
+    : undefined;
   const env: Record<string, string> = {
     TRUST_PRINCIPAL_HEADERS: 'true',
     ...(azurite ? { AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString } : {}),
@@ -156,8 +160,13 @@ export async function postJson(url: string, body: unknown, headers: Record<strin
 /** Asserts OpenAI's error shape: all four keys present. */
 export function isErrorShape(body: any): boolean {
   return (
-    body && typeof body === 'object' && body.error && typeof body.error.message === 'string' && typeof body.error.type === 'string' &&
-    'param' in body.error && 'code' in body.error
+    body &&
+    typeof body === 'object' &&
+    body.error &&
+    typeof body.error.message === 'string' &&
+    typeof body.error.type === 'string' &&
+    'param' in body.error &&
+    'code' in body.error
   );
 }
 
@@ -174,7 +183,8 @@ async function simCall(stack: Stack, method: string, path: string, body?: unknow
 /** Queues a simulator fault for the next data-plane request(s). */
 export const simFault = (stack: Stack, fault: Fault) => simCall(stack, 'POST', '/_sim/faults', fault);
 /** Sets (or with null clears) the simulator's tokens-per-minute limit. */
-export const simTpm = (stack: Stack, tokensPerMinute: number | null) => simCall(stack, 'POST', '/_sim/tpm', { tokensPerMinute });
+export const simTpm = (stack: Stack, tokensPerMinute: number | null) =>
+  simCall(stack, 'POST', '/_sim/tpm', { tokensPerMinute });
 /** Every data-plane request the simulator received, oldest first. */
 export const simRequests = async (stack: Stack): Promise<import('../../dev/simulator/server.js').RequestLogEntry[]> =>
   (await simCall(stack, 'GET', '/_sim/requests')).data;
