@@ -60,10 +60,6 @@ export const unsupportedMediaType = (message: string) =>
   new ApiError(415, 'invalid_request_error', message, null, 'unsupported_media_type');
 const retryAfterHeader = (seconds?: number): Record<string, string> =>
   seconds === undefined ? {} : { 'retry-after': String(Math.max(1, Math.ceil(seconds))) };
-export const badGateway = (message: string, code = 'upstream_error') =>
-  new ApiError(502, 'upstream_error', message, null, code);
-export const gatewayTimeout = (message: string, code = 'upstream_timeout') =>
-  new ApiError(504, 'upstream_error', message, null, code);
 /** A failure that is ours, not the caller's: answered 500 without detail. */
 export const internalError = (message = 'The server had an error processing the request.', code = 'internal_error') =>
   new ApiError(500, 'server_error', message, null, code);

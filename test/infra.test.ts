@@ -286,7 +286,7 @@ describe('infra: settings', () => {
 describe('infra: identity and roles', () => {
   // What the code does in Azure → the role that allows exactly that, on the resource it touches.
   const needed: [string, string, string][] = [
-    ['call Azure OpenAI (src/openai)', '5e0bd9bd-7b93-4f28-af87-19fc36ad61bd', 'openai'],
+    ['call Azure OpenAI (src/upstream)', '5e0bd9bd-7b93-4f28-af87-19fc36ad61bd', 'openai'],
     ['read/write conversations (src/conversations)', '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3', 'storage'],
     ['Functions host storage + deployment package', 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b', 'storage'],
     ['telemetry to App Insights without keys', '3913510d-42f4-4e42-8a64-420c390055eb', 'appInsights'],

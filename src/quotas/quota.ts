@@ -11,8 +11,6 @@ import type { QuotaStore } from '../storage/quota-store.js';
 import { TableQuotaStore } from '../storage/table-quota-store.js';
 
 export const QUOTAS_TABLE = 'quotas';
-/** Reserved for an answer whose request names no max_tokens when quotas are off; see `answerAllowance`. */
-export const DEFAULT_ANSWER_RESERVE = 1024;
 const ANONYMOUS = 'anonymous';
 
 type WindowKind = 'minute' | 'day';

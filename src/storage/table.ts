@@ -18,19 +18,9 @@ const FAIL_FAST_MS = 5_000;
 const TRIAL_EVERY_MS = 500;
 let downUntil = 0;
 let lastTrial = 0;
-let lastFailure: number | null = null;
-
-/** What /health reports about the store, without touching it. */
-export function storeState(now = Date.now()): { state: 'ok' | 'down'; last_failure_at: number | null } {
-  return {
-    state: now < downUntil ? 'down' : 'ok',
-    last_failure_at: lastFailure === null ? null : Math.floor(lastFailure / 1000),
-  };
-}
 
 function markDown(): void {
-  lastFailure = Date.now();
-  downUntil = lastFailure + FAIL_FAST_MS;
+  downUntil = Date.now() + FAIL_FAST_MS;
 }
 
 /** Records that the store answered: the outage, if any, is over. */

@@ -176,5 +176,3 @@ export function warmPool(count = 1, encoding: EncodingName = 'cl100k_base'): voi
     slot.worker.postMessage({ id: 0, job: { op: 'warm', encoding } satisfies TokenizeJob });
   }
 }
-
-export const poolSize = POOL_SIZE;

@@ -37,7 +37,7 @@ describe('retryAfterMs', () => {
     assert.equal(retryAfterMs({ 'retry-after-ms': 'x' }), undefined);
   });
 
-  // Found by these tests; src/openai is being moved, so the fix is left to that move (see the unit branch's report).
+  // Found by these tests, then fixed in src/upstream/errors.ts.
   it('ignores an empty or negative retry-after', () => {
     assert.equal(retryAfterMs({ 'retry-after': '' }), undefined);
     assert.equal(retryAfterMs({ 'retry-after-ms': '', 'retry-after': '4' }), 4000);
