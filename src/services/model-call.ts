@@ -95,7 +95,10 @@ async function reserve<C extends Chunk>(call: ModelCall<C>, context: CallContext
   const wanted = prompt + perChoice * call.choices;
   const minimum = call.answerLimit.value === undefined ? prompt + call.choices : wanted;
   const reservation = await observedReservation(context, () => reserveTokens(context.caller, wanted, minimum), wanted);
-  if (reservation && reservation.reserved < wanted) {
+  // Capped when the budget is short, and always for an unasked chat answer: a deployment whose output limit this
+  // service does not know could otherwise write past what was reserved.
+  const unaskedChat = call.capability === 'chat' && call.answerLimit.value === undefined;
+  if (reservation && (reservation.reserved < wanted || unaskedChat)) {
     call.body[call.answerLimit.field] = Math.max(1, Math.floor((reservation.reserved - prompt) / call.choices));
   }
   return reservation;
