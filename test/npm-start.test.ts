@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { build } from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { freePort } from '../dev/ports.js';
+import { freePort, freePorts } from '../dev/ports.js';
 import { logDir } from './helpers/stack.js';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -29,7 +29,7 @@ interface NpmStart {
 
 async function npmStart(): Promise<NpmStart> {
   mkdirSync(logDir, { recursive: true });
-  const [port, tablePort, simulatorPort] = [await freePort(), await freePort(), await freePort()];
+  const [port, tablePort, simulatorPort] = (await freePorts(3)) as [number, number, number];
   const env: Record<string, string> = {};
   for (const key of ['PATH', 'HOME', 'TMPDIR']) if (process.env[key]) env[key] = process.env[key]!;
   Object.assign(env, {
