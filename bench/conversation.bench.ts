@@ -5,13 +5,16 @@
  * the same-sized window (~9 messages) and the upstream's own time is equal: the difference is the turn's work.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { startAzurite } from '../dev/azurite.js';
+import { azuriteConnectionString, startAzurite } from '../dev/azurite.js';
 import { startSimulator } from '../dev/simulator/server.js';
+import { startCountingProxy } from '../test/helpers/counting-proxy.js';
 
 const azurite = await startAzurite();
+// Table operations are counted from outside the app: every request it sends to the store passes this proxy.
+const proxy = await startCountingProxy(azurite.port);
 const simulator = await startSimulator();
 Object.assign(process.env, {
-  AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString,
+  AZURE_STORAGE_CONNECTION_STRING: azuriteConnectionString(proxy.port),
   AZURE_OPENAI_ENDPOINT: simulator.url,
   AZURE_OPENAI_API_KEY: 'bench',
   TRUST_PRINCIPAL_HEADERS: 'true',
@@ -20,10 +23,9 @@ Object.assign(process.env, {
 const { startLocalHost } = await import('../dev/host.js');
 const { functions } = await import('../src/functions/registry.js');
 const { TableConversationStore } = await import('../src/storage/table-conversation-store.js');
-const storeStats = { operations: 0 };
 const host = await startLocalHost({ functions, port: 0, log: false });
 const headers = { 'x-ms-client-principal-id': 'bench-user', 'content-type': 'application/json' };
-const store = new TableConversationStore(undefined, () => storeStats.operations++);
+const store = new TableConversationStore();
 
 const sentence = 'The quick brown fox jumps over the lazy dog while the service keeps the history in Table Storage. ';
 const long = sentence.repeat(15); // ~300 tokens
@@ -74,11 +76,11 @@ for (let i = 0; i < 30; i++) {
     ['10 messages', short],
     ['2,000 messages', longConv],
   ] as const) {
-    const before = storeStats.operations;
+    const before = proxy.requests.length;
     const r = await turn(id);
     results[name]!.ms.push(r.ms);
     results[name]!.history.push(r.history);
-    results[name]!.ops += storeStats.operations - before;
+    results[name]!.ops += proxy.requests.length - before;
   }
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -96,4 +98,5 @@ mkdirSync(new URL('results/', import.meta.url), { recursive: true });
 writeFileSync(new URL('results/conversation.json', import.meta.url), JSON.stringify({ results, ratio }, null, 2));
 await host.close();
 await simulator.close();
+await proxy.close();
 await azurite.stop();

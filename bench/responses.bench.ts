@@ -7,13 +7,16 @@
  */
 import http from 'node:http';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { startAzurite } from '../dev/azurite.js';
+import { azuriteConnectionString, startAzurite } from '../dev/azurite.js';
 import { startSimulator } from '../dev/simulator/server.js';
+import { startCountingProxy } from '../test/helpers/counting-proxy.js';
 
 const azurite = await startAzurite();
+// Table operations are counted from outside the app: every request it sends to the store passes this proxy.
+const proxy = await startCountingProxy(azurite.port);
 const simulator = await startSimulator();
 Object.assign(process.env, {
-  AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString,
+  AZURE_STORAGE_CONNECTION_STRING: azuriteConnectionString(proxy.port),
   AZURE_OPENAI_ENDPOINT: simulator.url,
   AZURE_OPENAI_API_KEY: 'bench',
   TRUST_PRINCIPAL_HEADERS: 'true',
@@ -21,10 +24,6 @@ Object.assign(process.env, {
 });
 const { startLocalHost } = await import('../dev/host.js');
 const { functions } = await import('../src/functions/registry.js');
-const { useResponseStore } = await import('../src/responses/service.js');
-const { ResponseStore } = await import('../src/responses/store.js');
-const storeStats = { operations: 0 };
-useResponseStore(new ResponseStore(undefined, () => storeStats.operations++));
 const host = await startLocalHost({ functions, port: 0, log: false });
 const headers = { 'x-ms-client-principal-id': 'bench-user', 'content-type': 'application/json' };
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
@@ -84,9 +83,9 @@ for (let i = 0; i < 30; i++) {
     ['5 responses', short],
     ['1,000 responses', longChain],
   ] as const) {
-    const before = storeStats.operations;
+    const before = proxy.requests.length;
     results[name]!.ms.push((await turn(id)).ms);
-    results[name]!.ops += storeStats.operations - before;
+    results[name]!.ops += proxy.requests.length - before;
   }
 }
 // What the model was sent on the last turn of each chain (user + assistant messages: two per previous response).
@@ -134,4 +133,5 @@ writeFileSync(
 agent.destroy();
 await host.close();
 await simulator.close();
+await proxy.close();
 await azurite.stop();

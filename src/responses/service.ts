@@ -39,8 +39,6 @@ import { responseEvents } from './stream.js';
 let responses: ResponseStore | undefined;
 let conversations: ConversationStore | undefined;
 export const responseStore = () => (responses ??= new ResponseStore());
-/** Replaces the store (the benchmark counts a store's round trips). */
-export const useResponseStore = (replacement: ResponseStore) => void (responses = replacement);
 export const conversationStore = () => (conversations ??= new TableConversationStore());
 
 /** The largest context window a chain could be replayed into: a row remembers ancestors up to it. */

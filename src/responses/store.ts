@@ -64,15 +64,10 @@ function fromEntity(entity: Record<string, unknown>): StoredResponse {
 const missing = (id: string) => notFound(`No response with id '${id.slice(0, 64)}'.`, 'response_not_found');
 
 export class ResponseStore {
-  constructor(
-    private readonly tableName = RESPONSES_TABLE,
-    /** Called once per storage round trip (the benchmark counts them). */
-    private readonly onOperation: () => void = () => undefined,
-  ) {}
+  constructor(private readonly tableName = RESPONSES_TABLE) {}
 
   private async run<T>(operation: (table: TableClient) => Promise<T>): Promise<T> {
     const table = await tableClient(this.tableName);
-    this.onOperation();
     return storeCall(() => operation(table));
   }
 
@@ -96,7 +91,6 @@ export class ResponseStore {
     if (!RESPONSE_ID.test(id)) throw missing(id);
     const table = await tableClient(this.tableName);
     try {
-      this.onOperation();
       const entity = await table.getEntity(partition(userId), id);
       markStoreUp();
       return fromEntity(entity);
@@ -134,7 +128,6 @@ export class ResponseStore {
     if (!RESPONSE_ID.test(id)) throw missing(id);
     const table = await tableClient(this.tableName);
     try {
-      this.onOperation();
       await table.deleteEntity(partition(userId), id);
       markStoreUp();
     } catch (error) {

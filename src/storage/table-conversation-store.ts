@@ -97,15 +97,10 @@ function toMeta(id: string, entity: Record<string, unknown>): ConversationMeta {
 const missing = (id: string) => notFound(`No conversation '${id.slice(0, 64)}'.`, 'conversation_not_found');
 
 export class TableConversationStore implements ConversationStore {
-  constructor(
-    private readonly tableName = settings().CONVERSATIONS_TABLE_NAME,
-    /** Called once per storage round trip (the benchmark counts them). */
-    private readonly onOperation: () => void = () => undefined,
-  ) {}
+  constructor(private readonly tableName = settings().CONVERSATIONS_TABLE_NAME) {}
 
   private async run<T>(operation: (table: TableClient) => Promise<T>): Promise<T> {
     const table = await tableClient(this.tableName);
-    this.onOperation();
     return storeCall(() => operation(table));
   }
 
@@ -159,7 +154,6 @@ export class TableConversationStore implements ConversationStore {
       let etag: string | undefined;
       const table = await tableClient(this.tableName);
       try {
-        this.onOperation();
         const row = await table.getEntity<{ conversations: number }>(pk, COUNT);
         count = Number(row.conversations);
         etag = row.etag;
@@ -180,7 +174,6 @@ export class TableConversationStore implements ConversationStore {
         ),
       ];
       try {
-        this.onOperation();
         await table.submitTransaction(actions);
         return;
       } catch (error) {
@@ -205,7 +198,6 @@ export class TableConversationStore implements ConversationStore {
   private async metaRow(id: string): Promise<Record<string, unknown> | undefined> {
     const table = await tableClient(this.tableName);
     try {
-      this.onOperation();
       const entity = await table.getEntity<Record<string, unknown>>(partition(id), META);
       markStoreUp();
       return entity;
@@ -296,7 +288,6 @@ export class TableConversationStore implements ConversationStore {
     ];
     const table = await tableClient(this.tableName);
     try {
-      this.onOperation();
       await table.submitTransaction(actions);
     } catch (error) {
       const status = statusOf(error);
@@ -342,7 +333,6 @@ export class TableConversationStore implements ConversationStore {
     ];
     const table = await tableClient(this.tableName);
     try {
-      this.onOperation();
       await table.submitTransaction(actions);
       markStoreUp();
     } catch (error) {
@@ -406,7 +396,6 @@ export class TableConversationStore implements ConversationStore {
       if (entity.deleted === true) break;
       try {
         const table = await tableClient(this.tableName);
-        this.onOperation();
         await table.updateEntity({ partitionKey: pk, rowKey: META, deleted: true }, 'Merge', { etag: meta.etag });
         break;
       } catch (error) {
@@ -432,14 +421,12 @@ export class TableConversationStore implements ConversationStore {
   private async deleteRows(pk: string, rowKeys: string[]): Promise<void> {
     const table = await tableClient(this.tableName);
     try {
-      this.onOperation();
       const actions = rowKeys.map((rk): TransactionAction => ['delete', { partitionKey: pk, rowKey: rk }]);
       await table.submitTransaction(actions);
       markStoreUp();
     } catch (error) {
       if (statusOf(error) !== 404) throw storeError(error);
       for (const rk of rowKeys) {
-        this.onOperation();
         await table.deleteEntity(pk, rk).catch((e: unknown) => {
           if (statusOf(e) !== 404) throw storeError(e);
         });
