@@ -255,6 +255,10 @@ describe("the host's own answers", () => {
     });
     assert.equal(res.status, 200);
     await res.arrayBuffer();
-    assert.match(readFileSync(stack.app.logFile, 'utf8'), /x-request-id=trace-log-1 apim-request-id=apim-\S+/);
+    // The app's output reaches its log file through a pipe: give the line a moment to land.
+    const line = /x-request-id=trace-log-1 apim-request-id=apim-\S+/;
+    for (let i = 0; i < 50 && !line.test(readFileSync(stack.app.logFile, 'utf8')); i++)
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.match(readFileSync(stack.app.logFile, 'utf8'), line);
   });
 });
