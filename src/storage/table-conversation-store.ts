@@ -269,53 +269,12 @@ export class TableConversationStore implements ConversationStore {
     user: { content: string; tokens: number },
     assistant: { content: string; tokens: number },
   ): Promise<[StoredMessage, StoredMessage]> {
-    const pk = partition(meta.id);
-    const createdAt = nowSeconds();
-    const userSeq = meta.message_count + 1;
-    const replySeq = meta.message_count + 2;
-    const message = (seq: number, role: 'user' | 'assistant', m: { content: string; tokens: number }) => ({
-      partitionKey: pk,
-      rowKey: rowKey(seq),
-      role,
-      tokens: m.tokens,
-      createdAt,
-      ...packText('content', m.content),
-    });
-    const actions: TransactionAction[] = [
-      ['update', { partitionKey: pk, rowKey: META, seq: replySeq, updatedAt: createdAt }, 'Merge', { etag: meta.etag }],
-      ['create', message(userSeq, 'user', user)],
-      ['create', message(replySeq, 'assistant', assistant)],
-    ];
-    const table = await tableClient(this.tableName);
-    try {
-      await table.submitTransaction(actions);
-    } catch (error) {
-      const status = statusOf(error);
-      if (status === 412 || status === 409 || status === 404) {
-        // Lost a race: to a delete (the conversation is gone or going) → 404; to another turn → 409.
-        const now = await this.run((t) => t.getEntity(pk, META)).catch(() => undefined);
-        if (!now || now.deleted === true) throw missing(meta.id);
-        throw conflict(
-          'Another turn on this conversation was stored first; nothing was stored for this one. Retry.',
-          'conversation_busy',
-        );
-      }
-      throw storeError(error);
-    }
-    const stored = (
-      seq: number,
-      role: 'user' | 'assistant',
-      m: { content: string; tokens: number },
-    ): StoredMessage => ({
-      id: messageId(seq),
-      object: 'conversation.message',
-      seq,
-      role,
-      content: m.content,
-      tokens: m.tokens,
-      created_at: createdAt,
-    });
-    return [stored(userSeq, 'user', user), stored(replySeq, 'assistant', assistant)];
+    // A turn is two rows appended under the same ETag guard as any other append.
+    const [userMessage, reply] = await this.appendRows(meta, [
+      { role: 'user', ...user },
+      { role: 'assistant', ...assistant },
+    ]);
+    return [userMessage!, reply!];
   }
 
   async appendRows(meta: ConversationMeta, rows: NewRow[]): Promise<StoredMessage[]> {
