@@ -5,6 +5,7 @@
 import { messagePage } from '../conversations/pages.js';
 import { notFound } from '../errors.js';
 import { defineFunction, json } from '../http/handler.js';
+import { listPage } from '../http/list-page.js';
 import { newRows, rowItem } from '../responses/conversation-items.js';
 import {
   addItemsSchema,
@@ -12,7 +13,7 @@ import {
   listMessagesQuerySchema,
   updateConversationSchema,
 } from '../schemas/conversations.js';
-import { itemListSchema, storedItemSchema, type StoredItem } from '../schemas/responses.js';
+import { itemListSchema, storedItemSchema } from '../schemas/responses.js';
 import { encodingForDeployment } from '../services/model-call.js';
 import { parseMessageId, publicConversation } from '../storage/conversation-store.js';
 import { resolveDeployment } from '../upstream/index.js';
@@ -28,14 +29,6 @@ async function itemOf(userId: string, params: Record<string, string>) {
   if (!item) throw missing();
   return { meta, seq, item };
 }
-
-const itemList = (data: StoredItem[], hasMore: boolean) => ({
-  object: 'list' as const,
-  data,
-  first_id: data[0]?.id ?? null,
-  last_id: data.at(-1)?.id ?? null,
-  has_more: hasMore,
-});
 
 export const conversationItemFunctions = [
   defineFunction({
@@ -70,7 +63,7 @@ export const conversationItemFunctions = [
       const { from, to, hasMore } = messagePage(meta.message_count, query);
       const items = (await conversations().range(meta.id, from, to)).flatMap((row) => rowItem(row) ?? []);
       if (query.order === 'desc') items.reverse();
-      return json(200, itemList(items, hasMore));
+      return json(200, listPage(items, hasMore));
     },
   }),
   defineFunction({
@@ -90,7 +83,7 @@ export const conversationItemFunctions = [
       const stored = await conversations().appendRows(meta, rows);
       return json(
         200,
-        itemList(
+        listPage(
           stored.flatMap((row) => rowItem(row) ?? []),
           false,
         ),

@@ -1,6 +1,7 @@
 import { messagePage } from '../conversations/pages.js';
 import { runTurn } from '../conversations/turn.js';
 import { defineFunction, json } from '../http/handler.js';
+import { listPage } from '../http/list-page.js';
 import { answerResponse, callContext } from '../http/model-answer.js';
 import { resolveDeployment } from '../upstream/index.js';
 import { newRows, publicMessage } from '../responses/conversation-items.js';
@@ -22,14 +23,6 @@ import { countMessageTokens } from '../tokens/chat.js';
 
 let store: ConversationStore | undefined;
 export const conversations = () => (store ??= new TableConversationStore());
-
-const list = <T extends { id: string }>(data: T[], hasMore: boolean) => ({
-  object: 'list' as const,
-  data,
-  first_id: data[0]?.id ?? null,
-  last_id: data.at(-1)?.id ?? null,
-  has_more: hasMore,
-});
 
 export const conversationFunctions = [
   defineFunction({
@@ -68,7 +61,7 @@ export const conversationFunctions = [
     },
     async handle({ query, principal }) {
       const page = await conversations().list(principal.id, query);
-      return json(200, list(page.data, page.hasMore));
+      return json(200, listPage(page.data, page.hasMore));
     },
   }),
   defineFunction({
@@ -115,7 +108,7 @@ export const conversationFunctions = [
       const rows = await conversations().range(meta.id, from, to);
       const messages = rows.filter((m) => !m.deleted).map(publicMessage);
       if (query.order === 'desc') messages.reverse();
-      return json(200, list(messages, hasMore));
+      return json(200, listPage(messages, hasMore));
     },
   }),
   defineFunction({

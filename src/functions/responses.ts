@@ -1,5 +1,6 @@
 import { badRequest } from '../errors.js';
 import { defineFunction, json } from '../http/handler.js';
+import { listPage } from '../http/list-page.js';
 import { answerResponse, callContext } from '../http/model-answer.js';
 import { createResponse, responseStore } from '../responses/service.js';
 import {
@@ -34,13 +35,7 @@ export function itemPage(
       ? ordered.slice(Math.max(start, end - query.limit), end)
       : ordered.slice(start, Math.min(end, start + query.limit));
   const hasMore = query.before && !query.after ? end - query.limit > start : start + query.limit < end;
-  return {
-    object: 'list' as const,
-    data,
-    first_id: data[0]?.id ?? null,
-    last_id: data.at(-1)?.id ?? null,
-    has_more: hasMore,
-  };
+  return listPage(data, hasMore);
 }
 
 export const responseFunctions = [
