@@ -89,7 +89,8 @@ await build({
   // What Azure runs: functionAppConfig.runtime in infra/modules/functionapp.bicep (test/build.test.ts checks).
   target: 'node22',
   sourcemap: true,
-  sourcesContent: true,
+  // Stack traces need the mappings only; the sources are in the repository (and kept the package under 5 MB).
+  sourcesContent: false,
   minify: true,
   // Provided by the Functions worker at run time.
   external: ['@azure/functions-core'],

@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import { Tiktoken } from 'js-tiktoken/lite';
 import { get_encoding, type Tiktoken as WasmTiktoken } from 'tiktoken';
 import { ENCODING_NAMES, getEncoding, type EncodingName } from '../src/tokens/encodings.js';
+import { BytePairEncoder, buildRankIndex } from '../src/tokens/bpe.js';
 import { decodeTable, parseJsTiktokenRanks } from '../src/tokens/table-format.js';
 import { countChatTokens } from '../src/tokens/chat.js';
 
@@ -85,6 +86,17 @@ describe('rank tables', () => {
         const got = table.bytes.subarray(table.offsets[rank], table.offsets[rank + 1]);
         const want = expected.tokens[rank] ?? new Uint8Array();
         assert.equal(Buffer.compare(Buffer.from(got), Buffer.from(want)), 0, `rank ${rank}`);
+      }
+    });
+
+    it(`${name}: the hash index shipped in the table finds every rank, as one built at load would`, () => {
+      const table = decodeTable(readFileSync(new URL(`../src/tokens/tables/${name}.bin`, import.meta.url)));
+      assert.ok(table.index, 'the built table carries its index');
+      assert.deepEqual(table.index, buildRankIndex(table.offsets, table.bytes, table.header.count));
+      const encoder = new BytePairEncoder(table);
+      for (let rank = 0; rank < table.header.count; rank++) {
+        const token = encoder.tokenBytes(rank);
+        if (token) assert.equal(encoder.rankOf(token, 0, token.length), rank, `rank ${rank}`);
       }
     });
   }

@@ -22,19 +22,8 @@ export class BytePairEncoder {
     this.offsets = table.offsets;
     this.bytes = table.bytes;
     this.count = table.header.count;
-    let size = 1;
-    while (size < this.count * 2) size <<= 1;
-    this.mask = size - 1;
-    // Open-addressing hash index of token bytes → rank + 1 (0 = empty), built straight from the table.
-    this.index = new Int32Array(size);
-    for (let rank = 0; rank < this.count; rank++) {
-      const start = this.offsets[rank]!;
-      const end = this.offsets[rank + 1]!;
-      if (end === start) continue;
-      let slot = hashBytes(this.bytes, start, end) & this.mask;
-      while (this.index[slot] !== 0) slot = (slot + 1) & this.mask;
-      this.index[slot] = rank + 1;
-    }
+    this.index = table.index ?? buildRankIndex(this.offsets, this.bytes, this.count);
+    this.mask = this.index.length - 1;
   }
 
   /** The rank of buf[start, end), or -1. */
@@ -147,6 +136,26 @@ export class BytePairEncoder {
     if (out) for (let pos = 0; pos < n; pos = next[pos]!) out.push(this.rankOf(buf, pos, next[pos]!));
     return parts;
   }
+}
+
+/**
+ * The open-addressing hash index of token bytes → rank + 1 (0 = empty), at most half full. Built into the table
+ * files by scripts/build-token-tables.ts; built here only for a table without one.
+ */
+export function buildRankIndex(offsets: Uint32Array, bytes: Uint8Array, count: number): Int32Array {
+  let size = 1;
+  while (size < count * 2) size <<= 1;
+  const mask = size - 1;
+  const index = new Int32Array(size);
+  for (let rank = 0; rank < count; rank++) {
+    const start = offsets[rank]!;
+    const end = offsets[rank + 1]!;
+    if (end === start) continue;
+    let slot = hashBytes(bytes, start, end) & mask;
+    while (index[slot] !== 0) slot = (slot + 1) & mask;
+    index[slot] = rank + 1;
+  }
+  return index;
 }
 
 function hashBytes(buf: Uint8Array, start: number, end: number): number {

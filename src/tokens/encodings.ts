@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { BytePairEncoder } from './bpe.js';
-import { decodeTable, parseJsTiktokenRanks, type RankTable } from './table-format.js';
+import { decodeTable, packTokens, parseJsTiktokenRanks, type RankTable } from './table-format.js';
 
 import { ENCODING_ALIASES, ENCODING_NAMES, type EncodingName } from './encoding-names.js';
 
@@ -52,18 +52,7 @@ function loadTable(name: EncodingName): RankTable {
   type Ranks = Parameters<typeof parseJsTiktokenRanks>[0];
   const source = require(`js-tiktoken/ranks/${name}`) as Ranks & { default?: Ranks };
   const { header, tokens } = parseJsTiktokenRanks(source.default ?? source, name);
-  const offsets = new Uint32Array(header.count + 1);
-  const total = tokens.reduce((n, t) => n + (t?.length ?? 0), 0);
-  const bytes = new Uint8Array(total);
-  let at = 0;
-  for (let rank = 0; rank < header.count; rank++) {
-    offsets[rank] = at;
-    const token = tokens[rank];
-    if (token) bytes.set(token, at);
-    at += token?.length ?? 0;
-  }
-  offsets[header.count] = at;
-  return { header, offsets, bytes };
+  return { header, ...packTokens(tokens, header.count) };
 }
 
 /** Pieces up to this many UTF-16 units are cached, at most MAX_CACHED_PIECES of them (a few MB at worst). */
