@@ -5,7 +5,7 @@ import { UpstreamError } from '../upstream/errors.js';
 import { ApiError, errorResponse, toApiError } from './errors.js';
 import { principalOf, requirePrincipal, type Principal } from './principal.js';
 import { parseWith, queryObject, readJson } from './request.js';
-import { requestIdFor, runInRequestScope, type RequestScope } from '../request-scope.js';
+import { requestIdFor, type RequestScope } from '../request-scope.js';
 import { openRecord } from './telemetry.js';
 
 export type ApiHandler = (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>;
@@ -162,7 +162,6 @@ export function defineFunction<
   const handler: ApiHandler = async (request, context) => {
     const scope: RequestScope = {
       requestId: requestIdFor(request.headers.get('x-request-id'), context.invocationId),
-      upstreamIds: [],
     };
     const origin = request.headers.get('origin');
     // One telemetry record per request (not for preflights), written when it is answered or its stream ends.
@@ -173,7 +172,7 @@ export function defineFunction<
       response =
         request.method === 'OPTIONS'
           ? preflightResponse(origin, request.headers.get('access-control-request-headers'), methods)
-          : await runInRequestScope(scope, () => run(request, context));
+          : await run(request, context);
     } catch (error) {
       if (!(error instanceof ApiError || error instanceof UpstreamError) || toApiError(error).status >= 500) {
         // Name and message only: never request headers or bodies, which may carry keys or tokens.

@@ -48,11 +48,8 @@ export function openRecord(
 ): RequestRecord {
   const { telemetry, salt } = telemetrySettings();
   const identity = { function: fn.name, route: fn.route, method: request.method, caller: callerOf(request, salt) };
-  const record = new RequestRecord(
-    scope.requestId,
-    identity,
-    (fields) => emitRecord(fields, (line) => context.log(line), telemetry),
-    scope.upstreamIds,
+  const record = new RequestRecord(scope.requestId, identity, (fields) =>
+    emitRecord(fields, (line) => context.log(line), telemetry),
   );
   records.set(request, record);
   return record;

@@ -49,8 +49,9 @@ export interface RequestFields {
 export interface UpstreamObserver {
   /** An attempt is about to be sent to `backend` (its configured name, never a URL or key). */
   upstreamSend(backend: string): void;
-  /** A response's headers arrived (every attempt's, the failed ones too), with this status. */
-  upstreamHeaders(status: number): void;
+  /** A response's headers arrived (every attempt's, the failed ones too), with this status and Azure's
+   * `apim-request-id` (Azure OpenAI's id for the call, logged beside ours). */
+  upstreamHeaders(status: number, apimRequestId?: string | string[]): void;
   /** The attempt failed (`cause`: its status, `timeout`, `connection`, `broken`); a later send makes it a retry. */
   upstreamFailed(cause: string): void;
   /** The answer's body was read to its end (whole answers; a stream ends through `streamEnded`). */
@@ -93,13 +94,12 @@ export class RequestRecord implements CallObserver {
   private streamEnd?: StreamEnd;
   private answered?: { status: number; errorCode?: string };
   private emitted = false;
+  private readonly upstreamIds: string[] = [];
 
   constructor(
     readonly requestId: string,
     private readonly identity: { function: string; route: string; method: string; caller: string },
     private readonly emit: (fields: RequestFields) => void,
-    /** Filled as upstream answers arrive (the request scope's list). */
-    private readonly upstreamIds: readonly string[] = [],
   ) {}
 
   upstreamSend(backend: string): void {
@@ -113,7 +113,9 @@ export class RequestRecord implements CallObserver {
     this.failedCause = cause;
   }
 
-  upstreamHeaders(status: number): void {
+  upstreamHeaders(status: number, apimRequestId?: string | string[]): void {
+    const id = Array.isArray(apimRequestId) ? apimRequestId[0] : apimRequestId;
+    if (id) this.upstreamIds.push(id.slice(0, 100));
     if (status === 429) this.throttled++;
     if (status >= 200 && status < 300) this.ttfb = performance.now();
   }

@@ -106,7 +106,8 @@ export function createUpstreamClient(
     options: CallOptions,
     notBefore: NotBefore = new Map(),
   ): Promise<{ response: UpstreamResponse; backend: Backend }> {
-    const payload = JSON.stringify(provider.wireBody(options.deployment, body));
+    // Bytes, encoded once for every attempt: a string body is encoded again inside the socket write.
+    const payload = Buffer.from(JSON.stringify(provider.wireBody(options.deployment, body)));
     const accept = body.stream ? 'text/event-stream' : 'application/json';
     const deadline = Date.now() + settings.UPSTREAM_RETRY_DEADLINE_MS;
     const maxSends = Math.max(1, provider.backends.length) * (settings.UPSTREAM_MAX_RETRIES + 1);
@@ -167,7 +168,7 @@ export function createUpstreamClient(
         last = error instanceof TimeoutError ? upstreamTimeout() : upstreamUnreachable();
         continue;
       }
-      options.observer?.upstreamHeaders(response.status);
+      options.observer?.upstreamHeaders(response.status, response.headers['apim-request-id']);
       if (response.status >= 200 && response.status < 300) {
         router.succeeded(backend, Date.now());
         if (options.trace) options.trace.backend = backend.name;
@@ -239,29 +240,43 @@ export function createUpstreamClient(
         }
         return;
       } catch (error) {
-        const broken = error instanceof ConnectionError || error instanceof TimeoutError;
-        if (handedOn || !broken || options.signal?.aborted) throw error;
-        failed(backend, Date.now(), 'broke before its first byte');
-        options.observer?.upstreamFailed('broken');
-        notBefore.set(backend, Infinity);
-        if (router.waitMs(Date.now(), notBefore) > 0) throw error; // no other backend is free right now
+        if (handedOn || !brokeBeforeFirstByte(error, backend, options, notBefore)) throw error;
       }
     }
   }
 
+  /**
+   * An answer that broke while it was read, before anything was handed on: the backend is marked failed, and true
+   * when another backend is free right now to take the call again.
+   */
+  function brokeBeforeFirstByte(error: unknown, backend: Backend, options: CallOptions, notBefore: NotBefore) {
+    const broken = error instanceof ConnectionError || error instanceof TimeoutError;
+    if (!broken || options.signal?.aborted) return false;
+    failed(backend, Date.now(), 'broke before its first byte');
+    options.observer?.upstreamFailed('broken');
+    notBefore.set(backend, Infinity);
+    return router.waitMs(Date.now(), notBefore) <= 0;
+  }
+
+  /** A whole answer's text: `attempt` without an async generator (the hot path; each step of one costs promises). */
   async function text(capability: Capability, body: Record<string, unknown>, options: CallOptions): Promise<string> {
+    const notBefore: NotBefore = new Map();
+    const wire = { ...body, stream: false };
     try {
-      for await (const whole of attempt(capability, { ...body, stream: false }, options, async function* (response) {
-        yield await readText(response.body, settings.UPSTREAM_TIMEOUT_MS);
-      }))
-        return whole;
+      for (;;) {
+        const { response, backend } = await call(capability, wire, options, notBefore);
+        try {
+          return await readText(response.body, settings.UPSTREAM_TIMEOUT_MS);
+        } catch (error) {
+          if (!brokeBeforeFirstByte(error, backend, options, notBefore)) throw error;
+        }
+      }
     } catch (error) {
       if (error instanceof UpstreamError) throw error;
       throw error instanceof TimeoutError ? upstreamTimeout() : upstreamUnreachable();
     } finally {
       options.observer?.upstreamDone();
     }
-    throw upstreamUnreachable();
   }
 
   async function json<T>(capability: Capability, body: Record<string, unknown>, options: CallOptions): Promise<T> {

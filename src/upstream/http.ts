@@ -4,7 +4,6 @@
  */
 import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import https from 'node:https';
-import { noteUpstreamRequestId } from '../request-scope.js';
 
 const agents = new Map<string, http.Agent>();
 
@@ -24,6 +23,25 @@ function agentFor(url: URL): http.Agent {
   return agent;
 }
 
+/** Where a URL's requests go, worked out once per URL (the providers reuse their URL objects). */
+const targets = new WeakMap<URL, http.RequestOptions>();
+
+function targetOf(url: URL): http.RequestOptions {
+  let target = targets.get(url);
+  if (!target) {
+    const host = url.hostname;
+    target = {
+      protocol: url.protocol,
+      hostname: host.startsWith('[') ? host.slice(1, -1) : host,
+      port: url.port || undefined,
+      path: url.pathname + url.search,
+      agent: agentFor(url),
+    };
+    targets.set(url, target);
+  }
+  return target;
+}
+
 export interface UpstreamResponse {
   status: number;
   headers: IncomingHttpHeaders;
@@ -40,14 +58,14 @@ export class TimeoutError extends Error {
 /** Sends a request and resolves when the response headers arrive; `signal` and the timeout destroy the socket. */
 export function send(
   url: URL,
-  init: { method: string; headers: Record<string, string>; body?: string; signal?: AbortSignal; timeoutMs: number },
+  init: { method: string; headers: Record<string, string>; body?: Buffer; signal?: AbortSignal; timeoutMs: number },
 ): Promise<UpstreamResponse> {
   return new Promise((resolve, reject) => {
     if (init.signal?.aborted) return reject(new ConnectionError('aborted before sending'));
     const transport = url.protocol === 'https:' ? https : http;
     const headers: Record<string, string | number> = { ...init.headers };
-    if (init.body !== undefined) headers['content-length'] = Buffer.byteLength(init.body);
-    const request = transport.request(url, { method: init.method, headers, agent: agentFor(url) });
+    if (init.body !== undefined) headers['content-length'] = init.body.length;
+    const request = transport.request({ ...targetOf(url), method: init.method, headers });
     const timer = setTimeout(
       () => request.destroy(new TimeoutError(`no answer within ${init.timeoutMs} ms`)),
       init.timeoutMs,
@@ -56,7 +74,6 @@ export function send(
     init.signal?.addEventListener('abort', onAbort, { once: true });
     request.once('response', (response) => {
       clearTimeout(timer);
-      noteUpstreamRequestId(response.headers['apim-request-id']);
       response.once('close', () => init.signal?.removeEventListener('abort', onAbort));
       resolve({ status: response.statusCode ?? 0, headers: response.headers, body: response });
     });
