@@ -45,6 +45,6 @@ export async function encodeToJsonAsync(
     const result = await runInPool({ op: 'encode', encoding, text, allowedSpecial });
     return { count: result.count, json: result.json! };
   }
-  const ids = getEncoding(encoding).encode(text, allowedSpecial);
+  const ids = getEncoding(encoding).encodeToArray(text, allowedSpecial);
   return { count: ids.length, json: idsToJson(ids) };
 }

@@ -8,6 +8,30 @@ import type { RankTable } from './table-format.js';
 
 const SMALL_PIECE = 64;
 
+/**
+ * Ids as they are made, in a growable typed array: pushing 376K ids onto a JS array cost 9-18 ms (growth copies and
+ * garbage), more than writing them out as JSON.
+ */
+export class IdList {
+  private buffer: Uint32Array;
+  length = 0;
+  constructor(capacity = 1024) {
+    this.buffer = new Uint32Array(Math.max(16, capacity));
+  }
+  push(id: number): void {
+    if (this.length === this.buffer.length) {
+      const grown = new Uint32Array(this.buffer.length * 2);
+      grown.set(this.buffer);
+      this.buffer = grown;
+    }
+    this.buffer[this.length++] = id;
+  }
+  /** The ids so far (a view: later pushes may or may not show through it). */
+  view(): Uint32Array {
+    return this.buffer.subarray(0, this.length);
+  }
+}
+
 export class BytePairEncoder {
   private readonly index: Int32Array;
   private readonly mask: number;
@@ -17,6 +41,10 @@ export class BytePairEncoder {
   // Scratch space for short pieces, reused across calls.
   private readonly starts = new Int32Array(SMALL_PIECE + 2);
   private readonly ranks = new Int32Array(SMALL_PIECE + 2);
+  /** The rank of each part as it is merged, so the ids come out without hashing every part again. */
+  private readonly partRanks = new Int32Array(SMALL_PIECE + 2);
+  /** The rank of each single byte (every byte is a token in these encodings). */
+  private readonly byteRanks = new Int32Array(256);
 
   constructor(table: RankTable) {
     this.offsets = table.offsets;
@@ -24,6 +52,11 @@ export class BytePairEncoder {
     this.count = table.header.count;
     this.index = table.index ?? buildRankIndex(this.offsets, this.bytes, this.count);
     this.mask = this.index.length - 1;
+    const byte = new Uint8Array(1);
+    for (let b = 0; b < 256; b++) {
+      byte[0] = b;
+      this.byteRanks[b] = this.rankOf(byte, 0, 1);
+    }
   }
 
   /** The rank of buf[start, end), or -1. */
@@ -52,7 +85,7 @@ export class BytePairEncoder {
   }
 
   /** Encodes buf[0, length): pushes ids to `out` when given, and returns how many there are. */
-  encodePiece(buf: Uint8Array, length: number, out: number[] | null): number {
+  encodePiece(buf: Uint8Array, length: number, out: IdList | null): number {
     const whole = this.rankOf(buf, 0, length);
     if (whole >= 0) {
       out?.push(whole);
@@ -62,14 +95,15 @@ export class BytePairEncoder {
   }
 
   /** Encodes a piece known not to be one whole token. */
-  mergePiece(buf: Uint8Array, length: number, out: number[] | null): number {
+  mergePiece(buf: Uint8Array, length: number, out: IdList | null): number {
     return length <= SMALL_PIECE ? this.mergeSmall(buf, length, out) : this.mergeLarge(buf, length, out);
   }
 
-  private mergeSmall(buf: Uint8Array, length: number, out: number[] | null): number {
-    const { starts, ranks } = this;
+  private mergeSmall(buf: Uint8Array, length: number, out: IdList | null): number {
+    const { starts, ranks, partRanks, byteRanks } = this;
     let parts = length + 1; // boundaries 0..length
     for (let i = 0; i <= length; i++) starts[i] = i;
+    if (out) for (let i = 0; i < length; i++) partRanks[i] = byteRanks[buf[i]!]!;
     for (let i = 0; i < length - 1; i++) ranks[i] = this.rankOf(buf, i, i + 2);
     ranks[length - 1] = -1;
     for (;;) {
@@ -83,23 +117,28 @@ export class BytePairEncoder {
         }
       }
       if (best < 0) break;
-      // Merge part `best` with the next: drop boundary best+1.
+      // Merge part `best` with the next: drop boundary best+1. The merged part's rank is the pair's.
+      partRanks[best] = bestRank;
       for (let i = best + 1; i < parts - 1; i++) {
         starts[i] = starts[i + 1]!;
         ranks[i] = ranks[i + 1]!;
+        partRanks[i] = partRanks[i + 1]!;
       }
       parts--;
       ranks[best] = best + 2 < parts ? this.rankOf(buf, starts[best]!, starts[best + 2]!) : -1;
       if (best > 0) ranks[best - 1] = this.rankOf(buf, starts[best - 1]!, starts[best + 1]!);
     }
-    if (out) for (let i = 0; i < parts - 1; i++) out.push(this.rankOf(buf, starts[i]!, starts[i + 1]!));
+    if (out) for (let i = 0; i < parts - 1; i++) out.push(partRanks[i]!);
     return parts - 1;
   }
 
-  private mergeLarge(buf: Uint8Array, n: number, out: number[] | null): number {
+  private mergeLarge(buf: Uint8Array, n: number, out: IdList | null): number {
     const next = new Int32Array(n);
     const prev = new Int32Array(n);
     const pairRank = new Int32Array(n);
+    // The rank of the part starting at each position (set as parts merge), only when the ids are wanted.
+    const partRank = out ? new Int32Array(n) : null;
+    if (partRank) for (let i = 0; i < n; i++) partRank[i] = this.byteRanks[buf[i]!]!;
     const heap = new MinHeap(n);
     for (let i = 0; i < n; i++) {
       next[i] = i + 1;
@@ -122,6 +161,7 @@ export class BytePairEncoder {
       next[pos] = after;
       prev[gone] = -2;
       if (after < n) prev[after] = pos;
+      if (partRank) partRank[pos] = rank;
       parts--;
       const r = after < n ? this.rankOf(buf, pos, next[after]!) : -1;
       pairRank[pos] = r;
@@ -133,7 +173,7 @@ export class BytePairEncoder {
         if (rb >= 0) heap.push(rb, before);
       }
     }
-    if (out) for (let pos = 0; pos < n; pos = next[pos]!) out.push(this.rankOf(buf, pos, next[pos]!));
+    if (out && partRank) for (let pos = 0; pos < n; pos = next[pos]!) out.push(partRank[pos]!);
     return parts;
   }
 }

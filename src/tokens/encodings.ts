@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { BytePairEncoder } from './bpe.js';
+import { BytePairEncoder, IdList } from './bpe.js';
 import { decodeTable, packTokens, parseJsTiktokenRanks, type RankTable } from './table-format.js';
 
 import { ENCODING_ALIASES, ENCODING_NAMES, type EncodingName } from './encoding-names.js';
@@ -25,6 +25,8 @@ export interface Encoding {
   readonly name: EncodingName;
   /** Special-token text (`<|endoftext|>`) is ordinary text unless listed in `allowedSpecial`. */
   encode(text: string, allowedSpecial?: AllowedSpecial): number[];
+  /** The ids of `encode` as a typed array (cheaper to make for large texts; what the tokenize answer writes). */
+  encodeToArray(text: string, allowedSpecial?: AllowedSpecial): Uint32Array;
   /** The length `encode` would return, without building the ids. */
   count(text: string, allowedSpecial?: AllowedSpecial): number;
   decode(tokens: readonly number[]): string;
@@ -127,7 +129,7 @@ class TableEncoding implements Encoding {
     if (start < text.length) onText(text.slice(start));
   }
 
-  private segment(text: string, out: number[] | null): number {
+  private segment(text: string, out: IdList | null): number {
     let total = 0;
     this.pattern.lastIndex = 0;
     for (const match of text.matchAll(this.pattern)) {
@@ -158,14 +160,19 @@ class TableEncoding implements Encoding {
   }
 
   encode(text: string, allowedSpecial: AllowedSpecial = []): number[] {
-    const out: number[] = [];
+    return Array.from(this.encodeToArray(text, allowedSpecial));
+  }
+
+  encodeToArray(text: string, allowedSpecial: AllowedSpecial = []): Uint32Array {
+    // Most text is 3-5 characters per token; the list grows if it is denser.
+    const out = new IdList(text.length >> 2);
     this.walk(
       text,
       allowedSpecial,
       (segment) => void this.segment(segment, out),
-      (id) => void out.push(id),
+      (id) => out.push(id),
     );
-    return out;
+    return out.view();
   }
 
   count(text: string, allowedSpecial: AllowedSpecial = []): number {

@@ -8,22 +8,25 @@ export function idsToJson(ids: ArrayLike<number>): Uint8Array {
   const out = new Uint8Array(ids.length * 11 + 2);
   let at = 0;
   out[at++] = 0x5b; // [
-  const digits = new Uint8Array(10);
   for (let i = 0; i < ids.length; i++) {
     if (i > 0) out[at++] = 0x2c; // ,
     let id = ids[i]!;
-    if (id < 10) {
-      out[at++] = 0x30 + id;
-      continue;
-    }
-    let n = 0;
-    while (id > 0) {
+    // Digits written from the last one back, once the length is known (no reversal step).
+    at += digitCount(id);
+    let p = at;
+    do {
       const q = (id / 10) | 0;
-      digits[n++] = 0x30 + id - q * 10;
+      out[--p] = 0x30 + id - q * 10;
       id = q;
-    }
-    while (n > 0) out[at++] = digits[--n]!;
+    } while (id > 0);
   }
   out[at++] = 0x5d; // ]
   return out.subarray(0, at);
+}
+
+function digitCount(n: number): number {
+  if (n < 100000) return n < 100 ? (n < 10 ? 1 : 2) : n < 1000 ? 3 : n < 10000 ? 4 : 5;
+  let digits = 6;
+  for (let limit = 1000000; n >= limit && digits < 10; limit *= 10) digits++;
+  return digits;
 }

@@ -14,7 +14,7 @@ function run(job: TokenizeJob): { result: TokenizeResult; transfer: ArrayBuffer[
   const encoding = getEncoding(job.encoding);
   switch (job.op) {
     case 'encode': {
-      const ids = encoding.encode(job.text, job.allowedSpecial);
+      const ids = encoding.encodeToArray(job.text, job.allowedSpecial);
       const json = idsToJson(ids);
       return { result: { count: ids.length, json }, transfer: [json.buffer as ArrayBuffer] };
     }
@@ -26,7 +26,7 @@ function run(job: TokenizeJob): { result: TokenizeResult; transfer: ArrayBuffer[
     case 'chat':
       return { result: { count: countChatTokens(encoding, job.messages) }, transfer: [] };
     case 'warm':
-      for (let i = 0; i < 3; i++) idsToJson(encoding.encode(WARM_TEXT));
+      for (let i = 0; i < 3; i++) idsToJson(encoding.encodeToArray(WARM_TEXT));
       encoding.count(WARM_RUN);
       return { result: { count: 0 }, transfer: [] };
   }
