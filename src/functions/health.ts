@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { settings } from '../config.js';
 import { defineFunction, json } from '../http/handler.js';
 import { probeStore } from '../storage/table.js';
@@ -6,29 +6,31 @@ import { upstream as upstreamClient } from '../upstream/index.js';
 
 const backendSchema = z.object({
   name: z.string(),
-  priority: z.number().int(),
+  priority: z.int(),
   weight: z.number(),
   state: z.enum(['healthy', 'cooling', 'open', 'half-open']),
-  until: z.string().optional().describe('When the cool-down or open circuit ends (ISO time).'),
+  until: z.optional(z.string()).check(z.describe('When the cool-down or open circuit ends (ISO time).')),
   recent: z
-    .object({ ok: z.number().int(), throttled: z.number().int(), failed: z.number().int(), rejected: z.number().int() })
-    .describe('Call outcomes in the last minute, on this instance.'),
+    .object({ ok: z.int(), throttled: z.int(), failed: z.int(), rejected: z.int() })
+    .check(z.describe('Call outcomes in the last minute, on this instance.')),
 });
 
 export const healthResponseSchema = z.object({
   status: z.enum(['ok', 'degraded']),
   upstream: z.object({
     kind: z.enum(['azure-openai', 'openai-compatible', 'none']),
-    host: z.string().nullable(),
+    host: z.nullable(z.string()),
     auth: z.string(),
-    backends: z.array(backendSchema).describe("This instance's view of each backend: routing state is per instance."),
+    backends: z
+      .array(backendSchema)
+      .check(z.describe("This instance's view of each backend: routing state is per instance.")),
   }),
   store: z.object({
     kind: z.enum(['connection-string', 'table-endpoint', 'none']),
-    host: z.string().nullable(),
+    host: z.nullable(z.string()),
     state: z
       .enum(['ok', 'down', 'unconfigured'])
-      .describe('From a probe made at most every 5 s; `down` also fails fast.'),
+      .check(z.describe('From a probe made at most every 5 s; `down` also fails fast.')),
   }),
 });
 

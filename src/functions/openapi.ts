@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { defineFunction, json } from '../http/handler.js';
 import { buildOpenApiDocument, type OpenApiDocument } from '../openapi/document.js';
 
@@ -20,13 +20,11 @@ export const openapiFunctions = [
       summary: 'This OpenAPI 3.1 document, generated from the schemas that validate requests.',
       tags: ['service'],
       responses: {
-        200: z
-          .object({
-            openapi: z.literal('3.1.0'),
-            info: z.object({ title: z.string(), version: z.string() }),
-            paths: z.record(z.string(), z.unknown()),
-          })
-          .loose(),
+        200: z.looseObject({
+          openapi: z.literal('3.1.0'),
+          info: z.object({ title: z.string(), version: z.string() }),
+          paths: z.record(z.string(), z.unknown()),
+        }),
       },
     },
     async handle({ request }) {

@@ -1,13 +1,13 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { defineFunction, json } from '../http/handler.js';
 import { principalOf } from '../http/principal.js';
 import { usageOf } from '../quotas/quota.js';
 
 const windowSchema = z.object({
-  limit: z.number().int().nullable().describe('Tokens allowed in the window; null when that limit is off.'),
-  used: z.number().int(),
-  remaining: z.number().int().nullable(),
-  resets_at: z.number().int().describe('Unix seconds when the window starts afresh.'),
+  limit: z.nullable(z.int()).check(z.describe('Tokens allowed in the window; null when that limit is off.')),
+  used: z.int(),
+  remaining: z.nullable(z.int()),
+  resets_at: z.int().check(z.describe('Unix seconds when the window starts afresh.')),
 });
 export const usageResponseSchema = z.object({
   object: z.literal('usage'),

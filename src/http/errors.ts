@@ -1,5 +1,5 @@
 import type { HttpResponseInit } from '@azure/functions';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { ApiError, badRequest, toApiError } from '../errors.js';
 
 export * from '../errors.js';
@@ -14,7 +14,7 @@ export function paramPath(path: readonly PropertyKey[]): string | null {
   return out || null;
 }
 
-export function fromZodError(error: z.ZodError): ApiError {
+export function fromZodError(error: z.core.$ZodError): ApiError {
   const issue = error.issues[0];
   if (!issue) return badRequest('Invalid request body.');
   let path = issue.path;

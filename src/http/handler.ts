@@ -1,5 +1,5 @@
 import type { HttpMethod, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { settings } from '../config.js';
 import { UpstreamError } from '../upstream/errors.js';
 import { ApiError, errorResponse, toApiError } from './errors.js';
@@ -14,10 +14,10 @@ export type ApiHandler = (request: HttpRequest, context: InvocationContext) => P
 export interface RouteDocs {
   summary: string;
   tags: string[];
-  body?: z.ZodType;
-  query?: z.ZodType;
+  body?: z.core.$ZodType;
+  query?: z.core.$ZodType;
   /** Status code → response body schema (a plain description where there is no JSON body). */
-  responses?: Record<number, z.ZodType | string>;
+  responses?: Record<number, z.core.$ZodType | string>;
   /** The route also answers with Server-Sent Events when the body asks for `stream`. */
   streams?: boolean;
 }
@@ -109,7 +109,7 @@ function withHeaders(response: HttpResponseInit, extra: Record<string, string>):
  * error shape.
  */
 type Caller = 'required' | 'optional';
-type Parsed<S> = S extends z.ZodType ? z.output<S> : undefined;
+type Parsed<S> = S extends z.core.$ZodType ? z.output<S> : undefined;
 
 /** What a route's logic receives: its input parsed and validated by the schemas it declared, and the caller. */
 export interface RouteInput<B, Q, P> {
@@ -124,7 +124,11 @@ export interface RouteInput<B, Q, P> {
 }
 
 /** A route: where it lives, what it accepts (the schemas validate requests AND document them), what it does. */
-export interface RouteDefinition<B extends z.ZodType | undefined, Q extends z.ZodType | undefined, C extends Caller> {
+export interface RouteDefinition<
+  B extends z.core.$ZodType | undefined,
+  Q extends z.core.$ZodType | undefined,
+  C extends Caller,
+> {
   name: string;
   route: string;
   methods: HttpMethod[];
@@ -147,8 +151,8 @@ export interface RouteDefinition<B extends z.ZodType | undefined, Q extends z.Zo
  * and every thrown error turned into the one error shape.
  */
 export function defineFunction<
-  B extends z.ZodType | undefined = undefined,
-  Q extends z.ZodType | undefined = undefined,
+  B extends z.core.$ZodType | undefined = undefined,
+  Q extends z.core.$ZodType | undefined = undefined,
   C extends Caller = 'optional',
 >(definition: RouteDefinition<B, Q, C>): ApiFunction {
   const methods: HttpMethod[] = [...definition.methods, 'OPTIONS'];

@@ -1,5 +1,6 @@
 import type { HttpRequest } from '@azure/functions';
-import type { z } from 'zod';
+import * as z from 'zod/mini';
+import '../schemas/locale.js';
 import { settings } from '../config.js';
 import { badRequest, fromZodError, payloadTooLarge, unsupportedMediaType } from './errors.js';
 
@@ -64,7 +65,7 @@ export function jsonDepthExceeds(text: string, limit = MAX_JSON_DEPTH): boolean 
 }
 
 /** Parses and validates a JSON body; every failure is a 4xx naming what is wrong. */
-export async function readJson<S extends z.ZodType>(request: HttpRequest, schema: S): Promise<z.output<S>> {
+export async function readJson<S extends z.core.$ZodType>(request: HttpRequest, schema: S): Promise<z.output<S>> {
   requireJsonContentType(request);
   const text = await readBodyText(request);
   if (text.trim() === '') throw badRequest('Request body is required and must be a JSON object.', null, 'missing_body');
@@ -80,8 +81,8 @@ export async function readJson<S extends z.ZodType>(request: HttpRequest, schema
   return parseWith(schema, value);
 }
 
-export function parseWith<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
-  const result = schema.safeParse(value);
+export function parseWith<S extends z.core.$ZodType>(schema: S, value: unknown): z.output<S> {
+  const result = z.safeParse(schema, value);
   if (!result.success) throw fromZodError(result.error);
   return result.data;
 }

@@ -2,7 +2,7 @@
  * The OpenAPI 3.1 document, generated from the function list and the zod schemas each route validates with,
  * so the description cannot drift from the code: a route, body or response that exists is in the document.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { ApiFunction } from '../http/handler.js';
 import { errorBodySchema } from './error-schema.js';
 
@@ -53,9 +53,9 @@ const componentRef = (name: string) => `#/components/schemas/${name}`;
  */
 class SchemaComponents {
   readonly schemas: Record<string, JsonSchema> = {};
-  private readonly seen = new Map<z.ZodType, Partial<Record<'input' | 'output', string>>>();
+  private readonly seen = new Map<z.core.$ZodType, Partial<Record<'input' | 'output', string>>>();
 
-  ref(schema: z.ZodType, io: 'input' | 'output', name: string): JsonSchema {
+  ref(schema: z.core.$ZodType, io: 'input' | 'output', name: string): JsonSchema {
     const known = this.seen.get(schema)?.[io];
     if (known) return { $ref: componentRef(known) };
     const converted = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as JsonSchema;
@@ -127,7 +127,7 @@ export function parseRoute(route: string): RouteTemplate {
   return { path: `/${path}`, params };
 }
 
-function queryParameters(schema: z.ZodType, name: string): Parameter[] {
+function queryParameters(schema: z.core.$ZodType, name: string): Parameter[] {
   const converted = z.toJSONSchema(schema, {
     target: 'draft-2020-12',
     io: 'input',
@@ -189,7 +189,7 @@ export function buildOpenApiDocument(functions: readonly ApiFunction[], options:
       if (hasBody && fn.docs.body) {
         operation.requestBody = {
           // A body schema that accepts nothing at all makes the body optional.
-          required: !fn.docs.body.safeParse(undefined).success,
+          required: !z.safeParse(fn.docs.body, undefined).success,
           content: { 'application/json': { schema: components.ref(fn.docs.body, 'input', `${base}Request`) } },
         };
       }
@@ -202,7 +202,7 @@ export function buildOpenApiDocument(functions: readonly ApiFunction[], options:
         } else {
           const name = successes.length > 1 || !isSuccess(status) ? `${base}Response${status}` : `${base}Response`;
           operation.responses[status] = {
-            description: spec.description ?? STATUS_TEXT[code] ?? `HTTP ${status}`,
+            description: z.globalRegistry.get(spec)?.description ?? STATUS_TEXT[code] ?? `HTTP ${status}`,
             content: { 'application/json': { schema: components.ref(spec, 'output', name) } },
           };
         }

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { ErrorType } from '../http/errors.js';
 
 const errorTypes = [
@@ -21,18 +21,18 @@ void everyErrorTypeListed;
 export const errorBodySchema = z
   .object({
     error: z.object({
-      message: z.string().describe('What went wrong, for a human.'),
+      message: z.string().check(z.describe('What went wrong, for a human.')),
       type: z.enum(errorTypes),
       param: z
-        .string()
-        .nullable()
-        .describe("The request field at fault in OpenAI's notation (`messages[0].content`), or null."),
+        .nullable(z.string())
+        .check(z.describe("The request field at fault in OpenAI's notation (`messages[0].content`), or null.")),
       code: z
-        .string()
-        .nullable()
-        .describe(
-          'A stable machine-readable code (`invalid_value`, `missing_required_parameter`, `not_found`, …), or null.',
+        .nullable(z.string())
+        .check(
+          z.describe(
+            'A stable machine-readable code (`invalid_value`, `missing_required_parameter`, `not_found`, …), or null.',
+          ),
         ),
     }),
   })
-  .describe("OpenAI's error shape: all four keys are always present.");
+  .check(z.describe("OpenAI's error shape: all four keys are always present."));

@@ -3,7 +3,7 @@
  * service accepts them: the OpenAI-shaped schemas of its own routes, with Azure's differences.
  * Source: Azure OpenAI inference spec, api-version 2024-10-21 (/work/shared/reference/azure-openai).
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { chatCompletionRequestSchema } from './chat.js';
 import { completionRequestSchema } from './completions.js';
 import { embeddingsRequestSchema } from './embeddings.js';
@@ -43,23 +43,25 @@ export const AZURE_API_VERSIONS: readonly string[] = [...AZURE_GA_API_VERSIONS, 
 export const azureQuerySchema = z.object({
   'api-version': z
     .enum([...AZURE_GA_API_VERSIONS, ...AZURE_PREVIEW_API_VERSIONS])
-    .describe("Azure's api-version (required, as on Azure); only validated: the upstream gets the configured version."),
+    .check(
+      z.describe(
+        "Azure's api-version (required, as on Azure); only validated: the upstream gets the configured version.",
+      ),
+    ),
 });
 
 /** Azure picks the model by the deployment in the path and ignores `model`; clients send anything there, even ''. */
 const ignoredModel = z
-  .string()
-  .max(256)
-  .optional()
-  .describe('Ignored, as on Azure: the deployment in the path names the model.');
-const unsupported = (why: string) => z.never({ error: why }).optional();
+  .optional(z.string().check(z.maxLength(256)))
+  .check(z.describe('Ignored, as on Azure: the deployment in the path names the model.'));
+const unsupported = (why: string) => z.optional(z.never({ error: why }));
 
-export const azureChatRequestSchema = chatCompletionRequestSchema.extend({
+export const azureChatRequestSchema = z.extend(chatCompletionRequestSchema, {
   model: ignoredModel,
   // Fields of Azure's chat request this service does not serve: refused by name rather than silently dropped.
   data_sources: unsupported('Azure OpenAI "On Your Data" (data_sources) is not supported by this service.'),
   functions: unsupported('`functions` is deprecated and not supported by this service; use `tools`.'),
   function_call: unsupported('`function_call` is deprecated and not supported by this service; use `tool_choice`.'),
 });
-export const azureCompletionRequestSchema = completionRequestSchema.extend({ model: ignoredModel });
-export const azureEmbeddingsRequestSchema = embeddingsRequestSchema.extend({ model: ignoredModel });
+export const azureCompletionRequestSchema = z.extend(completionRequestSchema, { model: ignoredModel });
+export const azureEmbeddingsRequestSchema = z.extend(embeddingsRequestSchema, { model: ignoredModel });

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import {
   finishReasonSchema,
   logitBiasSchema,
@@ -17,7 +17,7 @@ import {
 const textPart = z.object({ type: z.literal('text'), text: z.string() });
 const imagePart = z.object({
   type: z.literal('image_url'),
-  image_url: z.object({ url: z.string().min(1), detail: z.enum(['auto', 'low', 'high']).optional() }),
+  image_url: z.object({ url: z.string().check(z.minLength(1)), detail: z.optional(z.enum(['auto', 'low', 'high'])) }),
 });
 const toolCall = z.object({
   id: z.string(),
@@ -28,25 +28,25 @@ const toolCall = z.object({
 export const chatMessageSchema = z.discriminatedUnion('role', [
   z.object({
     role: z.literal('system'),
-    content: z.union([z.string(), z.array(textPart).min(1)]),
-    name: z.string().max(64).optional(),
+    content: z.union([z.string(), z.array(textPart).check(z.minLength(1))]),
+    name: z.optional(z.string().check(z.maxLength(64))),
   }),
   z.object({
     role: z.literal('developer'),
-    content: z.union([z.string(), z.array(textPart).min(1)]),
-    name: z.string().max(64).optional(),
+    content: z.union([z.string(), z.array(textPart).check(z.minLength(1))]),
+    name: z.optional(z.string().check(z.maxLength(64))),
   }),
   z.object({
     role: z.literal('user'),
-    content: z.union([z.string(), z.array(z.union([textPart, imagePart])).min(1)]),
-    name: z.string().max(64).optional(),
+    content: z.union([z.string(), z.array(z.union([textPart, imagePart])).check(z.minLength(1))]),
+    name: z.optional(z.string().check(z.maxLength(64))),
   }),
   z.object({
     role: z.literal('assistant'),
-    content: z.union([z.string(), z.array(textPart), z.null()]).optional(),
-    name: z.string().max(64).optional(),
-    tool_calls: z.array(toolCall).optional(),
-    refusal: z.string().nullable().optional(),
+    content: z.optional(z.union([z.string(), z.array(textPart), z.null()])),
+    name: z.optional(z.string().check(z.maxLength(64))),
+    tool_calls: z.optional(z.array(toolCall)),
+    refusal: z.optional(z.nullable(z.string())),
   }),
   z.object({ role: z.literal('tool'), content: z.union([z.string(), z.array(textPart)]), tool_call_id: z.string() }),
 ]);
@@ -55,100 +55,100 @@ export type ChatMessage = z.infer<typeof chatMessageSchema>;
 const functionTool = z.object({
   type: z.literal('function'),
   function: z.object({
-    name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
-    description: z.string().optional(),
-    parameters: z.record(z.string(), z.unknown()).optional(),
-    strict: z.boolean().nullable().optional(),
+    name: z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/)),
+    description: z.optional(z.string()),
+    parameters: z.optional(z.record(z.string(), z.unknown())),
+    strict: z.optional(z.nullable(z.boolean())),
   }),
 });
 
 /** OpenAI's chat request (what Azure's 2024-10-21 API accepts); unknown fields are dropped rather than forwarded. */
 export const chatCompletionRequestSchema = z.object({
-  model: modelSchema.optional(),
-  messages: z.array(chatMessageSchema).min(1),
-  max_tokens: maxTokensSchema.nullable().optional(),
-  max_completion_tokens: maxTokensSchema.nullable().optional(),
-  temperature: temperatureSchema.nullable().optional(),
-  top_p: topPSchema.nullable().optional(),
-  n: nSchema.nullable().optional(),
-  stop: stopSchema.optional(),
-  presence_penalty: penaltySchema.nullable().optional(),
-  frequency_penalty: penaltySchema.nullable().optional(),
-  logit_bias: logitBiasSchema.nullable().optional(),
-  logprobs: z.boolean().nullable().optional(),
-  top_logprobs: z.number().int().min(0).max(20).nullable().optional(),
-  user: userSchema.optional(),
-  seed: z.number().int().nullable().optional(),
-  stream: z.boolean().nullable().optional(),
-  stream_options: streamOptionsSchema.optional(),
-  response_format: z
-    .union([
+  model: z.optional(modelSchema),
+  messages: z.array(chatMessageSchema).check(z.minLength(1)),
+  max_tokens: z.optional(z.nullable(maxTokensSchema)),
+  max_completion_tokens: z.optional(z.nullable(maxTokensSchema)),
+  temperature: z.optional(z.nullable(temperatureSchema)),
+  top_p: z.optional(z.nullable(topPSchema)),
+  n: z.optional(z.nullable(nSchema)),
+  stop: z.optional(stopSchema),
+  presence_penalty: z.optional(z.nullable(penaltySchema)),
+  frequency_penalty: z.optional(z.nullable(penaltySchema)),
+  logit_bias: z.optional(z.nullable(logitBiasSchema)),
+  logprobs: z.optional(z.nullable(z.boolean())),
+  top_logprobs: z.optional(z.nullable(z.int().check(z.gte(0), z.lte(20)))),
+  user: z.optional(userSchema),
+  seed: z.optional(z.nullable(z.int())),
+  stream: z.optional(z.nullable(z.boolean())),
+  stream_options: z.optional(streamOptionsSchema),
+  response_format: z.optional(
+    z.union([
       z.object({ type: z.literal('text') }),
       z.object({ type: z.literal('json_object') }),
       z.object({
         type: z.literal('json_schema'),
         json_schema: z.object({
           name: z.string(),
-          schema: z.record(z.string(), z.unknown()).optional(),
-          strict: z.boolean().nullable().optional(),
-          description: z.string().optional(),
+          schema: z.optional(z.record(z.string(), z.unknown())),
+          strict: z.optional(z.nullable(z.boolean())),
+          description: z.optional(z.string()),
         }),
       }),
-    ])
-    .optional(),
-  tools: z.array(functionTool).max(128).optional(),
-  tool_choice: z
-    .union([
+    ]),
+  ),
+  tools: z.optional(z.array(functionTool).check(z.maxLength(128))),
+  tool_choice: z.optional(
+    z.union([
       z.enum(['none', 'auto', 'required']),
       z.object({ type: z.literal('function'), function: z.object({ name: z.string() }) }),
-    ])
-    .optional(),
-  parallel_tool_calls: z.boolean().optional(),
+    ]),
+  ),
+  parallel_tool_calls: z.optional(z.boolean()),
 });
 export type ChatCompletionRequest = z.infer<typeof chatCompletionRequestSchema>;
 
 export const chatCompletionSchema = z.looseObject({
   id: z.string(),
   object: z.literal('chat.completion'),
-  created: z.number().int(),
+  created: z.int(),
   model: z.string(),
-  system_fingerprint: z.string().nullable().optional(),
+  system_fingerprint: z.optional(z.nullable(z.string())),
   choices: z.array(
     z.looseObject({
-      index: z.number().int(),
+      index: z.int(),
       finish_reason: finishReasonSchema,
       message: z.looseObject({
         role: z.literal('assistant'),
-        content: z.string().nullable(),
-        refusal: z.string().nullable().optional(),
-        tool_calls: z.array(toolCall).optional(),
+        content: z.nullable(z.string()),
+        refusal: z.optional(z.nullable(z.string())),
+        tool_calls: z.optional(z.array(toolCall)),
       }),
-      logprobs: z.unknown().optional(),
+      logprobs: z.optional(z.unknown()),
     }),
   ),
-  usage: usageSchema.optional(),
+  usage: z.optional(usageSchema),
 });
 export type ChatCompletion = z.infer<typeof chatCompletionSchema>;
 
 export const chatCompletionChunkSchema = z.looseObject({
   id: z.string(),
   object: z.literal('chat.completion.chunk'),
-  created: z.number().int(),
+  created: z.int(),
   model: z.string(),
-  system_fingerprint: z.string().nullable().optional(),
+  system_fingerprint: z.optional(z.nullable(z.string())),
   choices: z.array(
     z.looseObject({
-      index: z.number().int(),
+      index: z.int(),
       delta: z.looseObject({
-        role: z.literal('assistant').optional(),
-        content: z.string().nullable().optional(),
-        refusal: z.string().nullable().optional(),
-        tool_calls: z.array(z.unknown()).optional(),
+        role: z.optional(z.literal('assistant')),
+        content: z.optional(z.nullable(z.string())),
+        refusal: z.optional(z.nullable(z.string())),
+        tool_calls: z.optional(z.array(z.unknown())),
       }),
       finish_reason: finishReasonSchema,
-      logprobs: z.unknown().optional(),
+      logprobs: z.optional(z.unknown()),
     }),
   ),
-  usage: usageSchema.nullable().optional(),
+  usage: z.optional(z.nullable(usageSchema)),
 });
 export type ChatCompletionChunk = z.infer<typeof chatCompletionChunkSchema>;

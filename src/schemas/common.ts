@@ -1,34 +1,38 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 /** Knobs shared by completions and chat, with OpenAI's ranges. */
-export const temperatureSchema = z.number().min(0).max(2).describe('Sampling temperature, 0–2.');
-export const topPSchema = z.number().min(0).max(1).describe('Nucleus sampling mass, 0–1.');
-export const penaltySchema = z.number().min(-2).max(2);
-export const nSchema = z.number().int().min(1).max(128).describe('How many choices to generate, 1–128.');
-export const maxTokensSchema = z.number().int().min(1).describe('Maximum tokens to generate.');
+export const temperatureSchema = z.number().check(z.gte(0), z.lte(2), z.describe('Sampling temperature, 0–2.'));
+export const topPSchema = z.number().check(z.gte(0), z.lte(1), z.describe('Nucleus sampling mass, 0–1.'));
+export const penaltySchema = z.number().check(z.gte(-2), z.lte(2));
+export const nSchema = z.int().check(z.gte(1), z.lte(128), z.describe('How many choices to generate, 1–128.'));
+export const maxTokensSchema = z.int().check(z.gte(1), z.describe('Maximum tokens to generate.'));
 export const stopSchema = z
-  .union([z.string(), z.array(z.string()).min(1).max(4)])
-  .nullable()
-  .describe('Up to 4 sequences where generation stops; the text returned does not contain them.');
-export const logitBiasSchema = z.record(z.string().regex(/^\d+$/), z.number().min(-100).max(100));
+  .nullable(z.union([z.string(), z.array(z.string()).check(z.minLength(1), z.maxLength(4))]))
+  .check(z.describe('Up to 4 sequences where generation stops; the text returned does not contain them.'));
+export const logitBiasSchema = z.record(z.string().check(z.regex(/^\d+$/)), z.number().check(z.gte(-100), z.lte(100)));
 export const streamOptionsSchema = z
-  .object({ include_usage: z.boolean().optional() })
-  .nullable()
-  .describe('With `include_usage`, a last chunk carries `usage` (this service counts it if the upstream does not).');
+  .nullable(z.object({ include_usage: z.optional(z.boolean()) }))
+  .check(
+    z.describe('With `include_usage`, a last chunk carries `usage` (this service counts it if the upstream does not).'),
+  );
 export const modelSchema = z
   .string()
-  .min(1)
-  .max(256)
-  .describe('A configured deployment alias; omitted → the default deployment.');
-export const userSchema = z.string().max(512).describe('End-user id passed to Azure OpenAI for abuse monitoring.');
+  .check(
+    z.minLength(1),
+    z.maxLength(256),
+    z.describe('A configured deployment alias; omitted → the default deployment.'),
+  );
+export const userSchema = z
+  .string()
+  .check(z.maxLength(512), z.describe('End-user id passed to Azure OpenAI for abuse monitoring.'));
 
 export const usageSchema = z.object({
-  prompt_tokens: z.number().int(),
-  completion_tokens: z.number().int().optional(),
-  total_tokens: z.number().int(),
+  prompt_tokens: z.int(),
+  completion_tokens: z.optional(z.int()),
+  total_tokens: z.int(),
 });
 export type Usage = z.infer<typeof usageSchema>;
 
-export const finishReasonSchema = z
-  .enum(['stop', 'length', 'content_filter', 'tool_calls', 'function_call'])
-  .nullable();
+export const finishReasonSchema = z.nullable(
+  z.enum(['stop', 'length', 'content_filter', 'tool_calls', 'function_call']),
+);

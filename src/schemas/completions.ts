@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import {
   finishReasonSchema,
   logitBiasSchema,
@@ -14,29 +14,36 @@ import {
   userSchema,
 } from './common.js';
 
-const tokenIdsSchema = z.array(z.number().int().nonnegative()).min(1);
+const tokenIdsSchema = z.array(z.int().check(z.nonnegative())).check(z.minLength(1));
 
 export const completionRequestSchema = z.object({
-  model: modelSchema.optional(),
+  model: z.optional(modelSchema),
   prompt: z
-    .union([z.string(), z.array(z.string()).min(1).max(2048), tokenIdsSchema, z.array(tokenIdsSchema).min(1).max(2048)])
-    .describe('The text to continue: a string, strings, a token array, or token arrays (OpenAI accepts all four).'),
-  max_tokens: maxTokensSchema.nullable().optional(),
-  temperature: temperatureSchema.nullable().optional(),
-  top_p: topPSchema.nullable().optional(),
-  n: nSchema.nullable().optional(),
-  stop: stopSchema.optional(),
-  presence_penalty: penaltySchema.nullable().optional(),
-  frequency_penalty: penaltySchema.nullable().optional(),
-  logit_bias: logitBiasSchema.nullable().optional(),
-  logprobs: z.number().int().min(0).max(5).nullable().optional(),
-  echo: z.boolean().nullable().optional(),
-  best_of: z.number().int().min(1).max(20).nullable().optional(),
-  suffix: z.string().nullable().optional(),
-  user: userSchema.optional(),
-  seed: z.number().int().nullable().optional(),
-  stream: z.boolean().nullable().optional(),
-  stream_options: streamOptionsSchema.optional(),
+    .union([
+      z.string(),
+      z.array(z.string()).check(z.minLength(1), z.maxLength(2048)),
+      tokenIdsSchema,
+      z.array(tokenIdsSchema).check(z.minLength(1), z.maxLength(2048)),
+    ])
+    .check(
+      z.describe('The text to continue: a string, strings, a token array, or token arrays (OpenAI accepts all four).'),
+    ),
+  max_tokens: z.optional(z.nullable(maxTokensSchema)),
+  temperature: z.optional(z.nullable(temperatureSchema)),
+  top_p: z.optional(z.nullable(topPSchema)),
+  n: z.optional(z.nullable(nSchema)),
+  stop: z.optional(stopSchema),
+  presence_penalty: z.optional(z.nullable(penaltySchema)),
+  frequency_penalty: z.optional(z.nullable(penaltySchema)),
+  logit_bias: z.optional(z.nullable(logitBiasSchema)),
+  logprobs: z.optional(z.nullable(z.int().check(z.gte(0), z.lte(5)))),
+  echo: z.optional(z.nullable(z.boolean())),
+  best_of: z.optional(z.nullable(z.int().check(z.gte(1), z.lte(20)))),
+  suffix: z.optional(z.nullable(z.string())),
+  user: z.optional(userSchema),
+  seed: z.optional(z.nullable(z.int())),
+  stream: z.optional(z.nullable(z.boolean())),
+  stream_options: z.optional(streamOptionsSchema),
 });
 export type CompletionRequest = z.infer<typeof completionRequestSchema>;
 
@@ -50,17 +57,17 @@ export function promptsOf(prompt: CompletionRequest['prompt']): (string | number
 export const completionSchema = z.looseObject({
   id: z.string(),
   object: z.literal('text_completion'),
-  created: z.number().int(),
+  created: z.int(),
   model: z.string(),
   choices: z.array(
     z.looseObject({
-      index: z.number().int(),
+      index: z.int(),
       text: z.string(),
       finish_reason: finishReasonSchema,
-      logprobs: z.unknown().nullable().optional(),
+      logprobs: z.optional(z.nullable(z.unknown())),
     }),
   ),
-  usage: usageSchema.optional(),
+  usage: z.optional(usageSchema),
 });
 export type Completion = z.infer<typeof completionSchema>;
 /** Streamed completion chunks have the completion's shape with partial `text`. */

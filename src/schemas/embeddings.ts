@@ -1,22 +1,21 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { modelSchema, userSchema } from './common.js';
 
 export const embeddingsRequestSchema = z.object({
-  model: modelSchema.optional(),
+  model: z.optional(modelSchema),
   input: z
     .union([
       z.string(),
-      z.array(z.string()).min(1).max(2048),
-      z.array(z.number().int().nonnegative()).min(1),
-      z.array(z.array(z.number().int().nonnegative()).min(1)).min(1).max(2048),
+      z.array(z.string()).check(z.minLength(1), z.maxLength(2048)),
+      z.array(z.int().check(z.nonnegative())).check(z.minLength(1)),
+      z.array(z.array(z.int().check(z.nonnegative())).check(z.minLength(1))).check(z.minLength(1), z.maxLength(2048)),
     ])
-    .describe('A string, up to 2,048 strings, or token arrays.'),
-  dimensions: z.number().int().min(1).max(3072).optional(),
+    .check(z.describe('A string, up to 2,048 strings, or token arrays.')),
+  dimensions: z.optional(z.int().check(z.gte(1), z.lte(3072))),
   encoding_format: z
-    .enum(['float', 'base64'])
-    .optional()
-    .describe('`base64` is little-endian float32, as OpenAI sends it.'),
-  user: userSchema.optional(),
+    .optional(z.enum(['float', 'base64']))
+    .check(z.describe('`base64` is little-endian float32, as OpenAI sends it.')),
+  user: z.optional(userSchema),
 });
 export type EmbeddingsRequest = z.infer<typeof embeddingsRequestSchema>;
 
@@ -26,10 +25,10 @@ export const embeddingsResponseSchema = z.looseObject({
   data: z.array(
     z.looseObject({
       object: z.literal('embedding'),
-      index: z.number().int(),
+      index: z.int(),
       embedding: z.union([z.array(z.number()), z.string()]),
     }),
   ),
-  usage: z.looseObject({ prompt_tokens: z.number().int(), total_tokens: z.number().int() }),
+  usage: z.looseObject({ prompt_tokens: z.int(), total_tokens: z.int() }),
 });
 export type EmbeddingsResponse = z.infer<typeof embeddingsResponseSchema>;

@@ -3,60 +3,65 @@
  * the part this service offers on top of chat completions. Unknown fields (`include`, `reasoning`, …) are accepted
  * and dropped.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { maxTokensSchema, modelSchema, temperatureSchema, topPSchema, userSchema } from './common.js';
 
 /** Longest input (characters of its JSON) a stored response keeps: a Table entity holds at most 1 MiB. */
 export const MAX_STORED_INPUT_CHARS = 300_000;
 
-const text = z.string().max(1_000_000);
+const text = z.string().check(z.maxLength(1_000_000));
 const inputText = z.object({ type: z.literal('input_text'), text });
-const outputText = z.object({ type: z.literal('output_text'), text, annotations: z.array(z.unknown()).optional() });
+const outputText = z.object({ type: z.literal('output_text'), text, annotations: z.optional(z.array(z.unknown())) });
 const refusal = z.object({ type: z.literal('refusal'), refusal: text });
 const inputImage = z.object({
   type: z.literal('input_image'),
-  image_url: z.string().min(1).max(1_000_000).describe('An https: or data: URL (file ids are not supported).'),
-  detail: z.enum(['auto', 'low', 'high']).optional(),
+  image_url: z
+    .string()
+    .check(z.minLength(1), z.maxLength(1_000_000), z.describe('An https: or data: URL (file ids are not supported).')),
+  detail: z.optional(z.enum(['auto', 'low', 'high'])),
 });
 export const contentPartSchema = z.discriminatedUnion('type', [inputText, outputText, refusal, inputImage]);
 export type ContentPart = z.infer<typeof contentPartSchema>;
 
-const itemId = z.string().max(128).optional();
-const itemStatus = z.enum(['in_progress', 'completed', 'incomplete']).optional();
+const itemId = z.optional(z.string().check(z.maxLength(128)));
+const itemStatus = z.optional(z.enum(['in_progress', 'completed', 'incomplete']));
 export const messageItemSchema = z.object({
-  type: z.literal('message').optional(),
+  type: z.optional(z.literal('message')),
   id: itemId,
   status: itemStatus,
   role: z.enum(['user', 'assistant', 'system', 'developer']),
-  content: z.union([text, z.array(contentPartSchema).max(256)]),
+  content: z.union([text, z.array(contentPartSchema).check(z.maxLength(256))]),
 });
 export const functionCallItemSchema = z.object({
   type: z.literal('function_call'),
   id: itemId,
   status: itemStatus,
-  call_id: z.string().min(1).max(256),
-  name: z.string().min(1).max(64),
+  call_id: z.string().check(z.minLength(1), z.maxLength(256)),
+  name: z.string().check(z.minLength(1), z.maxLength(64)),
   arguments: text,
 });
 export const functionCallOutputItemSchema = z.object({
   type: z.literal('function_call_output'),
   id: itemId,
   status: itemStatus,
-  call_id: z.string().min(1).max(256),
-  output: z.union([text, z.array(contentPartSchema).max(256)]),
+  call_id: z.string().check(z.minLength(1), z.maxLength(256)),
+  output: z.union([text, z.array(contentPartSchema).check(z.maxLength(256))]),
 });
 export const inputItemSchema = z.union([messageItemSchema, functionCallItemSchema, functionCallOutputItemSchema]);
 export type InputItem = z.infer<typeof inputItemSchema>;
 /** An item of an earlier stored response of the caller, by id (the AI SDK sends these for stored turns). */
-export const itemReferenceSchema = z.object({ type: z.literal('item_reference'), id: z.string().min(1).max(128) });
+export const itemReferenceSchema = z.object({
+  type: z.literal('item_reference'),
+  id: z.string().check(z.minLength(1), z.maxLength(128)),
+});
 export type ItemReference = z.infer<typeof itemReferenceSchema>;
 
 export const functionToolSchema = z.object({
-  type: z.literal('function').describe('Only function tools are offered (no built-in tools).'),
-  name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
-  description: z.string().max(100_000).nullable().optional(),
-  parameters: z.record(z.string(), z.unknown()).nullable().optional(),
-  strict: z.boolean().nullable().optional(),
+  type: z.literal('function').check(z.describe('Only function tools are offered (no built-in tools).')),
+  name: z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/)),
+  description: z.optional(z.nullable(z.string().check(z.maxLength(100_000)))),
+  parameters: z.optional(z.nullable(z.record(z.string(), z.unknown()))),
+  strict: z.optional(z.nullable(z.boolean())),
 });
 export type FunctionTool = z.infer<typeof functionToolSchema>;
 
@@ -65,49 +70,47 @@ export const textFormatSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('json_object') }),
   z.object({
     type: z.literal('json_schema'),
-    name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
+    name: z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/)),
     schema: z.record(z.string(), z.unknown()),
-    description: z.string().max(100_000).optional(),
-    strict: z.boolean().nullable().optional(),
+    description: z.optional(z.string().check(z.maxLength(100_000))),
+    strict: z.optional(z.nullable(z.boolean())),
   }),
 ]);
 export type TextFormat = z.infer<typeof textFormatSchema>;
 
 export const toolChoiceSchema = z.union([
   z.enum(['none', 'auto', 'required']),
-  z.object({ type: z.literal('function'), name: z.string().min(1).max(64) }),
+  z.object({ type: z.literal('function'), name: z.string().check(z.minLength(1), z.maxLength(64)) }),
 ]);
 
-const metadataSchema = z
-  .record(z.string().max(64), z.string().max(512))
-  .refine((m) => Object.keys(m).length <= 16, 'at most 16 keys')
-  .describe('Up to 16 string pairs kept with the object.');
+const metadataSchema = z.record(z.string().check(z.maxLength(64)), z.string().check(z.maxLength(512))).check(
+  z.refine((m) => Object.keys(m).length <= 16, 'at most 16 keys'),
+  z.describe('Up to 16 string pairs kept with the object.'),
+);
 
 export const createResponseSchema = z.object({
-  model: modelSchema.optional(),
-  input: z.union([text, z.array(z.union([inputItemSchema, itemReferenceSchema])).max(1000)]),
-  instructions: text
-    .nullable()
-    .optional()
-    .describe('A system message for this response only (not carried by previous_response_id).'),
-  previous_response_id: z.string().max(128).nullable().optional(),
-  conversation: z
-    .union([z.string().max(128), z.object({ id: z.string().max(128) })])
-    .nullable()
-    .optional(),
-  store: z.boolean().nullable().optional(),
-  stream: z.boolean().nullable().optional(),
-  background: z.boolean().nullable().optional().describe('Not offered: `true` is a 400.'),
-  max_output_tokens: maxTokensSchema.nullable().optional(),
-  temperature: temperatureSchema.nullable().optional(),
-  top_p: topPSchema.nullable().optional(),
-  tools: z.array(functionToolSchema).max(128).optional(),
-  tool_choice: toolChoiceSchema.optional(),
-  parallel_tool_calls: z.boolean().nullable().optional(),
-  text: z.object({ format: textFormatSchema.optional() }).loose().nullable().optional(),
-  metadata: metadataSchema.nullable().optional(),
-  user: userSchema.optional(),
-  truncation: z.enum(['auto', 'disabled']).nullable().optional(),
+  model: z.optional(modelSchema),
+  input: z.union([text, z.array(z.union([inputItemSchema, itemReferenceSchema])).check(z.maxLength(1000))]),
+  instructions: z
+    .optional(z.nullable(text))
+    .check(z.describe('A system message for this response only (not carried by previous_response_id).')),
+  previous_response_id: z.optional(z.nullable(z.string().check(z.maxLength(128)))),
+  conversation: z.optional(
+    z.nullable(z.union([z.string().check(z.maxLength(128)), z.object({ id: z.string().check(z.maxLength(128)) })])),
+  ),
+  store: z.optional(z.nullable(z.boolean())),
+  stream: z.optional(z.nullable(z.boolean())),
+  background: z.optional(z.nullable(z.boolean())).check(z.describe('Not offered: `true` is a 400.')),
+  max_output_tokens: z.optional(z.nullable(maxTokensSchema)),
+  temperature: z.optional(z.nullable(temperatureSchema)),
+  top_p: z.optional(z.nullable(topPSchema)),
+  tools: z.optional(z.array(functionToolSchema).check(z.maxLength(128))),
+  tool_choice: z.optional(toolChoiceSchema),
+  parallel_tool_calls: z.optional(z.nullable(z.boolean())),
+  text: z.optional(z.nullable(z.looseObject({ format: z.optional(textFormatSchema) }))),
+  metadata: z.optional(z.nullable(metadataSchema)),
+  user: z.optional(userSchema),
+  truncation: z.optional(z.nullable(z.enum(['auto', 'disabled']))),
 });
 export type CreateResponse = z.infer<typeof createResponseSchema>;
 
@@ -116,7 +119,7 @@ export const outputMessageSchema = z.object({
   type: z.literal('message'),
   status: z.enum(['in_progress', 'completed', 'incomplete']),
   role: z.literal('assistant'),
-  content: z.array(z.union([outputText.extend({ annotations: z.array(z.unknown()) }), refusal])),
+  content: z.array(z.union([z.extend(outputText, { annotations: z.array(z.unknown()) }), refusal])),
 });
 export const outputFunctionCallSchema = z.object({
   id: z.string(),
@@ -130,38 +133,38 @@ export const outputItemSchema = z.union([outputMessageSchema, outputFunctionCall
 export type OutputItem = z.infer<typeof outputItemSchema>;
 
 export const responseUsageSchema = z.object({
-  input_tokens: z.number().int(),
-  input_tokens_details: z.object({ cached_tokens: z.number().int() }),
-  output_tokens: z.number().int(),
-  output_tokens_details: z.object({ reasoning_tokens: z.number().int() }),
-  total_tokens: z.number().int(),
+  input_tokens: z.int(),
+  input_tokens_details: z.object({ cached_tokens: z.int() }),
+  output_tokens: z.int(),
+  output_tokens_details: z.object({ reasoning_tokens: z.int() }),
+  total_tokens: z.int(),
 });
 
 export const responseObjectSchema = z.object({
   id: z.string(),
   object: z.literal('response'),
-  created_at: z.number().int(),
+  created_at: z.int(),
   status: z.enum(['completed', 'incomplete', 'in_progress', 'failed']),
   background: z.boolean(),
-  error: z.object({ code: z.string(), message: z.string() }).nullable(),
-  incomplete_details: z.object({ reason: z.string() }).nullable(),
-  instructions: z.string().nullable(),
-  max_output_tokens: z.number().int().nullable(),
+  error: z.nullable(z.object({ code: z.string(), message: z.string() })),
+  incomplete_details: z.nullable(z.object({ reason: z.string() })),
+  instructions: z.nullable(z.string()),
+  max_output_tokens: z.nullable(z.int()),
   model: z.string(),
   output: z.array(outputItemSchema),
   parallel_tool_calls: z.boolean(),
-  previous_response_id: z.string().nullable(),
-  conversation: z.object({ id: z.string() }).nullable(),
+  previous_response_id: z.nullable(z.string()),
+  conversation: z.nullable(z.object({ id: z.string() })),
   reasoning: z.object({ effort: z.null(), summary: z.null() }),
   store: z.boolean(),
-  temperature: z.number().nullable(),
+  temperature: z.nullable(z.number()),
   text: z.object({ format: textFormatSchema }),
   tool_choice: toolChoiceSchema,
   tools: z.array(functionToolSchema),
-  top_p: z.number().nullable(),
+  top_p: z.nullable(z.number()),
   truncation: z.enum(['auto', 'disabled']),
-  usage: responseUsageSchema.nullable(),
-  user: z.string().nullable(),
+  usage: z.nullable(responseUsageSchema),
+  user: z.nullable(z.string()),
   metadata: z.record(z.string(), z.string()),
 });
 export type ResponseObject = z.infer<typeof responseObjectSchema>;
@@ -174,16 +177,16 @@ export const deletedResponseSchema = z.object({
 
 /** Stored items as OpenAI lists them: each with an id and a type. */
 export const storedItemSchema = z.union([
-  messageItemSchema.extend({
+  z.extend(messageItemSchema, {
     type: z.literal('message'),
     id: z.string(),
     status: z.enum(['in_progress', 'completed', 'incomplete']),
     content: z.array(contentPartSchema),
   }),
-  functionCallItemSchema.extend({ id: z.string(), status: z.enum(['in_progress', 'completed', 'incomplete']) }),
-  functionCallOutputItemSchema.extend({
+  z.extend(functionCallItemSchema, { id: z.string(), status: z.enum(['in_progress', 'completed', 'incomplete']) }),
+  z.extend(functionCallOutputItemSchema, {
     id: z.string(),
-    status: z.enum(['in_progress', 'completed', 'incomplete']).optional(),
+    status: z.optional(z.enum(['in_progress', 'completed', 'incomplete'])),
   }),
 ]);
 export type StoredItem = z.infer<typeof storedItemSchema>;
@@ -191,15 +194,15 @@ export type StoredItem = z.infer<typeof storedItemSchema>;
 export const itemListSchema = z.object({
   object: z.literal('list'),
   data: z.array(storedItemSchema),
-  first_id: z.string().nullable(),
-  last_id: z.string().nullable(),
+  first_id: z.nullable(z.string()),
+  last_id: z.nullable(z.string()),
   has_more: z.boolean(),
 });
 
 export const listItemsQuerySchema = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  order: z.enum(['asc', 'desc']).default('desc'),
-  after: z.string().max(128).optional(),
-  before: z.string().max(128).optional(),
+  limit: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(100)), 20),
+  order: z._default(z.enum(['asc', 'desc']), 'desc'),
+  after: z.optional(z.string().check(z.maxLength(128))),
+  before: z.optional(z.string().check(z.maxLength(128))),
 });
 export { metadataSchema };

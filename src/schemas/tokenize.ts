@@ -1,55 +1,59 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { ACCEPTED_ENCODING_NAMES } from '../tokens/encoding-names.js';
 
 export const encodingNameSchema = z
   .enum(ACCEPTED_ENCODING_NAMES)
-  .describe('Encoding by name; `gpt2` is an alias of `r50k_base`.');
+  .check(z.describe('Encoding by name; `gpt2` is an alias of `r50k_base`.'));
 
 const modelSchema = z
   .string()
-  .min(1)
-  .max(256)
-  .describe('Model or deployment name; picks its encoding (e.g. gpt-4o → o200k_base).');
+  .check(
+    z.minLength(1),
+    z.maxLength(256),
+    z.describe('Model or deployment name; picks its encoding (e.g. gpt-4o → o200k_base).'),
+  );
 
 const allowedSpecialSchema = z
-  .union([z.literal('all'), z.array(z.string().max(64)).max(64)])
-  .describe('Special tokens (e.g. `<|endoftext|>`) to encode as such; by default they are ordinary text.');
+  .union([z.literal('all'), z.array(z.string().check(z.maxLength(64))).check(z.maxLength(64))])
+  .check(z.describe('Special tokens (e.g. `<|endoftext|>`) to encode as such; by default they are ordinary text.'));
 
 // Message parts as the chat API accepts them; only text counts toward the prompt here.
 const countMessageSchema = z.object({
   role: z.enum(['system', 'user', 'assistant', 'tool', 'developer']),
-  content: z
-    .union([z.string(), z.array(z.object({ type: z.string(), text: z.string().optional() })), z.null()])
-    .optional(),
-  name: z.string().max(64).optional(),
+  content: z.optional(
+    z.union([z.string(), z.array(z.object({ type: z.string(), text: z.optional(z.string()) })), z.null()]),
+  ),
+  name: z.optional(z.string().check(z.maxLength(64))),
 });
 
 export const tokenizeTextRequestSchema = z.object({
-  text: z.string().describe('Text to encode.'),
-  encoding: encodingNameSchema.optional(),
-  model: modelSchema.optional(),
-  allowed_special: allowedSpecialSchema.optional(),
-  count_only: z.boolean().optional().describe('Return only the count, not the token ids.'),
+  text: z.string().check(z.describe('Text to encode.')),
+  encoding: z.optional(encodingNameSchema),
+  model: z.optional(modelSchema),
+  allowed_special: z.optional(allowedSpecialSchema),
+  count_only: z.optional(z.boolean()).check(z.describe('Return only the count, not the token ids.')),
 });
 
 export const tokenizeMessagesRequestSchema = z.object({
-  messages: z.array(countMessageSchema).min(1).describe('A chat `messages` array; its prompt-token count is returned.'),
-  encoding: encodingNameSchema.optional(),
-  model: modelSchema.optional(),
+  messages: z
+    .array(countMessageSchema)
+    .check(z.minLength(1), z.describe('A chat `messages` array; its prompt-token count is returned.')),
+  encoding: z.optional(encodingNameSchema),
+  model: z.optional(modelSchema),
 });
 
 export const tokenizeRequestSchema = z.union([tokenizeTextRequestSchema, tokenizeMessagesRequestSchema]);
 
 export const tokenizeResponseSchema = z.object({
   encoding: encodingNameSchema,
-  count: z.number().int(),
-  tokens: z.array(z.number().int()).optional(),
+  count: z.int(),
+  tokens: z.optional(z.array(z.int())),
 });
 
 export const detokenizeRequestSchema = z.object({
-  tokens: z.array(z.number().int().nonnegative()).describe('Token ids to decode.'),
-  encoding: encodingNameSchema.optional(),
-  model: modelSchema.optional(),
+  tokens: z.array(z.int().check(z.nonnegative())).check(z.describe('Token ids to decode.')),
+  encoding: z.optional(encodingNameSchema),
+  model: z.optional(modelSchema),
 });
 
 export const detokenizeResponseSchema = z.object({ encoding: encodingNameSchema, text: z.string() });

@@ -2,7 +2,7 @@
  * What the conversation routes and the turn need from a store, whatever keeps the rows. The Table Storage
  * implementation is `TableConversationStore`; every implementation passes test/storage-contract.test.ts.
  */
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import type { conversationSchema, storedMessageSchema } from '../schemas/conversations.js';
 
 export type Conversation = z.infer<typeof conversationSchema>;

@@ -2,7 +2,8 @@
  * The list of Azure OpenAI backends: AZURE_OPENAI_BACKENDS when set, else the one AZURE_OPENAI_ENDPOINT.
  * Every backend serves the same deployment names; they differ in region, quota and price.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import '../schemas/locale.js';
 import { ConfigError, type Settings } from '../config.js';
 
 export interface BackendConfig {
@@ -18,16 +19,12 @@ export interface BackendConfig {
 
 const entrySchema = z.strictObject({
   endpoint: z.url({ protocol: /^https?$/ }),
-  priority: z.number().int().min(0).default(1),
-  weight: z.number().positive().max(1000).default(1),
-  apiVersion: z
-    .string()
-    .regex(/^\d{4}-\d{2}-\d{2}(-preview)?$/)
-    .optional(),
-  name: z
-    .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'letters, digits, . _ - (at most 63)')
-    .optional(),
+  priority: z._default(z.int().check(z.gte(0)), 1),
+  weight: z._default(z.number().check(z.positive(), z.lte(1000)), 1),
+  apiVersion: z.optional(z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}(-preview)?$/))),
+  name: z.optional(
+    z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'letters, digits, . _ - (at most 63)')),
+  ),
 });
 
 /** Parses AZURE_OPENAI_BACKENDS; a bad entry is named by its index (and name when it has one), never its values. */
