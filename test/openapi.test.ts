@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { functions } from '../src/functions/registry.js';
 import { defineFunction } from '../src/http/handler.js';
 import { buildOpenApiDocument, parseRoute, routesWithoutResponseSchema } from '../src/openapi/document.js';
@@ -351,9 +351,9 @@ describe('GET /api/v1/openapi.json', () => {
   it('generates path and query parameters, 204s, streams and shared or recursive schemas the way routes will use them', () => {
     const message = z
       .object({ role: z.enum(['user', 'assistant']), content: z.string() })
-      .meta({ id: 'ExampleMessage' });
+      .check(z.meta({ id: 'ExampleMessage' }));
     type Node = { name: string; children: Node[] };
-    const node: z.ZodType<Node> = z.lazy(() => z.object({ name: z.string(), children: z.array(node) }));
+    const node: z.ZodMiniType<Node> = z.lazy(() => z.object({ name: z.string(), children: z.array(node) }));
     const noop = async () => ({ status: 204 });
     const sample = buildOpenApiDocument(
       [
@@ -362,13 +362,13 @@ describe('GET /api/v1/openapi.json', () => {
           route: 'v1/things/{id:guid}/items',
           methods: ['GET', 'POST'],
           query: z.object({
-            limit: z.coerce.number().int().min(1).max(100).optional().describe('Page size.'),
+            limit: z.optional(z.coerce.number().check(z.int(), z.gte(1), z.lte(100))).check(z.describe('Page size.')),
             order: z.enum(['asc', 'desc']),
           }),
           body: z.object({
-            messages: z.array(message).min(1),
-            tree: node.optional(),
-            stream: z.boolean().default(false),
+            messages: z.array(message).check(z.minLength(1)),
+            tree: z.optional(node),
+            stream: z._default(z.boolean(), false),
           }),
           docs: {
             summary: 'items',
