@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -147,6 +147,40 @@ describe('deployment artifact', () => {
       body.error.message,
       /no completions model configured\. Configured: chat: gpt-5\.2; embeddings: text-embedding-3-small\./,
     );
+  });
+
+  it('holds no classic zod (a ~450 KB first-request chunk), and its 400s still read in English', () => {
+    // ZodBase64URL is a class only classic zod defines; src/ uses zod/mini, which loads no locale by itself.
+    const dist = `${app}/dist/`;
+    const classic = readdirSync(dist).filter(
+      (f) => f.endsWith('.js') && readFileSync(`${dist}${f}`, 'utf8').includes('ZodBase64URL'),
+    );
+    assert.deepEqual(classic, []);
+    const script = `
+      const { handlers } = await import('./dist/index.js');
+      const body = new TextEncoder().encode(JSON.stringify({ text: 5 }));
+      const request = { method: 'POST', url: 'http://x/api/v1/tokenize', headers: new Headers({ 'content-type': 'application/json' }),
+        params: {}, query: new URLSearchParams(), body: new ReadableStream({ start(c) { c.enqueue(body); c.close(); } }) };
+      const response = await handlers.get('tokenize')(request, { error() {}, log() {}, warn() {} });
+      console.log('RESULT ' + JSON.stringify({ status: response.status, body: response.jsonBody }));
+      process.exit(0);`;
+    const output = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: app,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    const result = output.split('\n').find((l) => l.startsWith('RESULT '))!;
+    assert.deepEqual(JSON.parse(result.slice(7)), {
+      status: 400,
+      body: {
+        error: {
+          message: "Invalid value for 'text': Invalid input: expected string, received number",
+          type: 'invalid_request_error',
+          param: 'text',
+          code: 'invalid_value',
+        },
+      },
+    });
   });
 
   it('stays under 5 MB compressed', () => {
