@@ -7,8 +7,24 @@ import type { TokenizeJob, TokenizeResult } from './worker.js';
 
 /** Text that exercises every path of the engine (cached pieces, short merges), to warm its code. */
 const WARM_TEXT = 'Warm-up: tiktoken is great! 12345 Grüße 😀\n\n'.repeat(40);
-/** A long run of one letter: long enough that the long-piece merge is compiled by the optimizing tier. */
-const WARM_RUN = 'a'.repeat(30_000);
+/** Runs of one letter: enough long-piece merging that it is compiled by the optimizing tier. */
+const WARM_RUN = 'a'.repeat(10_000);
+
+/**
+ * The warm-up in small steps, each its own macrotask: a job that arrives meanwhile (the instance's first request may
+ * be a large one) runs between two steps instead of after the whole warm-up.
+ */
+function warm(encodingName: TokenizeJob['encoding']): void {
+  const steps = [
+    ...Array.from({ length: 3 }, () => () => void idsToJson(getEncoding(encodingName).encodeToArray(WARM_TEXT))),
+    ...Array.from({ length: 3 }, () => () => void getEncoding(encodingName).count(WARM_RUN)),
+  ];
+  const next = () => {
+    steps.shift()?.();
+    if (steps.length) setImmediate(next);
+  };
+  next();
+}
 
 function run(job: TokenizeJob): { result: TokenizeResult; transfer: ArrayBuffer[] } {
   const encoding = getEncoding(job.encoding);
@@ -26,8 +42,7 @@ function run(job: TokenizeJob): { result: TokenizeResult; transfer: ArrayBuffer[
     case 'chat':
       return { result: { count: countChatTokens(encoding, job.messages) }, transfer: [] };
     case 'warm':
-      for (let i = 0; i < 3; i++) idsToJson(encoding.encodeToArray(WARM_TEXT));
-      encoding.count(WARM_RUN);
+      warm(job.encoding);
       return { result: { count: 0 }, transfer: [] };
   }
 }
