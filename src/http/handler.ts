@@ -65,7 +65,8 @@ function corsHeaders(origin: string | null): Record<string, string> {
  * CORS for an allowed origin (so a browser app can read even an error), and the request id.
  */
 export function standardHeaders(origin: string | null, requestId: string): Record<string, string> {
-  return { ...SECURITY_HEADERS, ...corsHeaders(origin), 'x-request-id': requestId };
+  const headers = { ...SECURITY_HEADERS, 'x-request-id': requestId };
+  return origin ? Object.assign(headers, corsHeaders(origin)) : headers;
 }
 
 /** The answer to a CORS preflight (also used by the local host for paths no function serves). */
