@@ -145,9 +145,10 @@ export function createUpstreamClient(
       if (options.trace && !options.signal?.aborted) options.trace.sent = true;
       options.observer?.upstreamSend(backend.name);
       try {
+        const auth = provider.auth();
         response = await send(provider.url(backend.config, capability, options.deployment), {
           method: 'POST',
-          headers: { 'content-type': 'application/json', accept, ...(await provider.auth()) },
+          headers: { 'content-type': 'application/json', accept, ...(auth instanceof Promise ? await auth : auth) },
           body: payload,
           signal: options.signal,
           timeoutMs: settings.UPSTREAM_TIMEOUT_MS,

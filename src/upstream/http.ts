@@ -63,7 +63,7 @@ export function send(
   return new Promise((resolve, reject) => {
     if (init.signal?.aborted) return reject(new ConnectionError('aborted before sending'));
     const transport = url.protocol === 'https:' ? https : http;
-    const headers: Record<string, string | number> = { ...init.headers };
+    const headers: Record<string, string | number> = init.headers; // the caller's own object: no copy
     if (init.body !== undefined) headers['content-length'] = init.body.length;
     const request = transport.request({ ...targetOf(url), method: init.method, headers });
     const timer = setTimeout(
