@@ -34,7 +34,8 @@ if (!existsSync(`${root}dist/registry.js`) || process.env.BENCH_BUILD === '1')
 /** One child process per variant; each alternates floor and API rounds and reports CPU ms per request. */
 function measure(source: 'dist' | 'src'): { floor: number[]; api: number[] } {
   const args = source === 'src' ? ['--import', 'tsx'] : [];
-  const child = spawnSync(process.execPath, [...args, 'bench/handler-cpu-child.mjs'], {
+  // BENCH_NODE: another Node.js for the measuring child (e.g. Node 22, what Azure runs).
+  const child = spawnSync(process.env.BENCH_NODE ?? process.execPath, [...args, 'bench/handler-cpu-child.mjs'], {
     cwd: root,
     env: { ...process.env, AZURE_OPENAI_ENDPOINT: sim.url, AZURE_OPENAI_API_KEY: 'bench', API_SOURCE: source },
     encoding: 'utf8',

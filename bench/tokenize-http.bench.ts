@@ -61,7 +61,8 @@ function startChild(args: string[]): Promise<{ url: string; child: ChildProcess 
   return freePort().then(
     (port) =>
       new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, args, {
+        // BENCH_NODE: another Node.js for the servers (e.g. Node 22, what Azure runs).
+        const child = spawn(process.env.BENCH_NODE ?? process.execPath, args, {
           cwd: root,
           env: { ...process.env, PORT: String(port), HOST_LOG: 'false' },
           stdio: ['ignore', 'pipe', 'inherit'],
