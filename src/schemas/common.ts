@@ -10,6 +10,20 @@ export const stopSchema = z
   .nullable(z.union([z.string(), z.array(z.string()).check(z.minLength(1), z.maxLength(4))]))
   .check(z.describe('Up to 4 sequences where generation stops; the text returned does not contain them.'));
 export const logitBiasSchema = z.record(z.string().check(z.regex(/^\d+$/)), z.number().check(z.gte(-100), z.lte(100)));
+
+/**
+ * The sampling knobs chat and completions share, each optional and nullable as OpenAI's clients send them (spread
+ * into both request schemas, in this order: it is the order the OpenAPI document lists them in).
+ */
+export const samplingFields = {
+  temperature: z.optional(z.nullable(temperatureSchema)),
+  top_p: z.optional(z.nullable(topPSchema)),
+  n: z.optional(z.nullable(nSchema)),
+  stop: z.optional(stopSchema),
+  presence_penalty: z.optional(z.nullable(penaltySchema)),
+  frequency_penalty: z.optional(z.nullable(penaltySchema)),
+  logit_bias: z.optional(z.nullable(logitBiasSchema)),
+};
 export const streamOptionsSchema = z
   .nullable(z.object({ include_usage: z.optional(z.boolean()) }))
   .check(
