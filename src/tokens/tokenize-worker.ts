@@ -8,7 +8,7 @@ import type { TokenizeJob, TokenizeResult } from './worker.js';
 /** Text that exercises every path of the engine (cached pieces, short merges), to warm its code. */
 const WARM_TEXT = 'Warm-up: tiktoken is great! 12345 Grüße 😀\n\n'.repeat(40);
 /** Runs of one letter: enough long-piece merging that it is compiled by the optimizing tier. */
-const WARM_RUN = 'a'.repeat(10_000);
+const WARM_RUN = 'a'.repeat(30_000);
 
 /**
  * The warm-up in small steps, each its own macrotask: a job that arrives meanwhile (the instance's first request may
