@@ -100,6 +100,28 @@ describe('rank tables', () => {
       }
     });
   }
+
+  it('a table in the earlier format (TKT1, no index) still loads, its index built at load', () => {
+    const table = decodeTable(readFileSync(new URL('../src/tokens/tables/r50k_base.bin', import.meta.url)));
+    const { indexSize: _, ...header } = table.header;
+    const headerBytes = Buffer.from(JSON.stringify(header));
+    const offsetsStart = Math.ceil((8 + headerBytes.length) / 4) * 4;
+    const v1 = Buffer.alloc(offsetsStart + 4 * table.offsets.length + table.bytes.length);
+    v1.write('TKT1', 0, 'latin1');
+    v1.writeUInt32LE(headerBytes.length, 4);
+    headerBytes.copy(v1, 8);
+    table.offsets.forEach((offset, i) => v1.writeUInt32LE(offset, offsetsStart + 4 * i));
+    Buffer.from(table.bytes).copy(v1, offsetsStart + 4 * table.offsets.length);
+    const old = decodeTable(v1);
+    assert.equal(old.index, undefined);
+    assert.deepEqual(old.offsets, table.offsets);
+    const text = 'Hello world, 1234 tokens ✓';
+    assert.deepEqual(new BytePairEncoder(old).count, new BytePairEncoder(table).count);
+    assert.deepEqual(
+      Array.from(text, (c) => new BytePairEncoder(old).rankOf(Buffer.from(c), 0, Buffer.byteLength(c))),
+      Array.from(text, (c) => new BytePairEncoder(table).rankOf(Buffer.from(c), 0, Buffer.byteLength(c))),
+    );
+  });
 });
 
 describe('exact ids', () => {

@@ -28,6 +28,7 @@ export interface RankTable {
 }
 
 const MAGIC = 0x32544b54; // "TKT2"
+const MAGIC_V1 = 0x31544b54; // "TKT1": no index
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** The offsets and bytes of `tokens`, as the encoder reads them. */
@@ -80,7 +81,9 @@ function words<T extends Uint32Array | Int32Array>(
 
 export function decodeTable(file: Uint8Array): RankTable {
   const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
-  if (view.getUint32(0, true) !== MAGIC) throw new Error('not a token table (run `npm run build:tokens`)');
+  // A TKT1 table (built before the index was shipped, e.g. by an earlier `npm install`) reads the same, index-less.
+  const magic = view.getUint32(0, true);
+  if (magic !== MAGIC && magic !== MAGIC_V1) throw new Error('not a token table (run `npm run build:tokens`)');
   const headerLength = view.getUint32(4, true);
   const header = JSON.parse(new TextDecoder().decode(file.subarray(8, 8 + headerLength))) as TableHeader;
   const offsetsStart = Math.ceil((8 + headerLength) / 4) * 4;
