@@ -320,7 +320,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     log: process.env.HOST_LOG !== 'false',
   });
   console.log(`Local Functions host listening on ${host.url}`);
-  // As the deployed entry does: one tokenizer worker starts now, not on the first large request.
+  // One tokenizer worker starts now, not on the first large request. (The deployed entry waits for its first answer
+  // or a large body, not to slow a cold start; this host loaded every route at start anyway.)
   void import('../src/tokens/worker.js').then((m) => m.warmPool());
   const stop = () => host.close().then(() => process.exit(0));
   process.once('SIGINT', stop);
