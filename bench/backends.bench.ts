@@ -4,38 +4,19 @@
  * success rate, the added p50, and the app's CPU per request. Then the router alone, in process: the CPU of
  * one routing decision. Everything on loopback; simulators, proxy and app are each their own process.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { freePort } from '../dev/ports.js';
 import { Router } from '../src/upstream/router.js';
 import { startApp, type AppProcess } from '../test/helpers/stack.js';
+import { startListening as startChild, startSimulatorProcess } from './processes.js';
 
 const root = new URL('../', import.meta.url).pathname;
 const CONNECTIONS = 8;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const RUNS = 3;
 
-function startChild(args: string[], env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, {
-      cwd: root,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let seen = '';
-    child.stdout.on('data', (c: Buffer) => {
-      seen += c;
-      const m = /listening on (http:\/\/\S+)/.exec(seen);
-      if (m) resolve({ url: m[1]!, child });
-    });
-    child.once('exit', (code) => reject(new Error(`exited ${code}: ${seen}`)));
-  });
-}
-
-const simulator = async () =>
-  startChild(['--import', 'tsx', 'dev/simulator/main.ts'], { SIMULATOR_PORT: String(await freePort()) });
-const [simA, simB] = await Promise.all([simulator(), simulator()]);
+const [simA, simB] = await Promise.all([startSimulatorProcess(), startSimulatorProcess()]);
 const proxy = async (failEvery: number, retryAfterMs = 1) =>
   startChild(['bench/flaky-proxy.mjs'], {
     UPSTREAM: simA.url,

@@ -8,26 +8,14 @@
  * upstream through its client and relays the answer. CPU per request barely moves when other processes compete
  * for the cores, where requests per second on a shared 2-core machine swing by 2×.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { startSimulatorProcess } from './processes.js';
 
 const root = new URL('../', import.meta.url).pathname;
 const N = Number(process.env.BENCH_REQUESTS ?? 3000);
 
-const sim = await new Promise<{ url: string; kill: () => void }>((resolve, reject) => {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'dev/simulator/main.ts'], {
-    cwd: root,
-    env: { ...process.env, SIMULATOR_PORT: '0' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let seen = '';
-  child.stdout.on('data', (c: Buffer) => {
-    seen += c;
-    const m = /listening on (http:\/\/\S+)/.exec(seen);
-    if (m) resolve({ url: m[1]!, kill: () => child.kill() });
-  });
-  child.once('exit', (code) => reject(new Error(`simulator exited ${code}: ${seen}`)));
-});
+const sim = await startSimulatorProcess();
 if (!existsSync(`${root}dist/registry.js`) || process.env.BENCH_BUILD === '1')
   spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
 
@@ -65,5 +53,5 @@ for (const source of ['dist', 'src'] as const) {
 }
 mkdirSync(`${root}bench/results`, { recursive: true });
 writeFileSync(`${root}bench/results/handler-cpu.json`, JSON.stringify(report, null, 2));
-sim.kill();
+sim.child.kill();
 process.exit(0);

@@ -3,36 +3,18 @@
  * pass-through proxy in front of the same simulator (no added latency), in one run; then the extra time to
  * the first streamed byte. Everything on loopback; the load generator is this process, each server its own.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { freePort } from '../dev/ports.js';
 import { startApp } from '../test/helpers/stack.js';
+import { startListening as startChild, startSimulatorProcess } from './processes.js';
 
 const root = new URL('../', import.meta.url).pathname;
 const CONNECTIONS = 32;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const RUNS = 3;
 
-function startChild(args: string[], env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, {
-      cwd: root,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let seen = '';
-    child.stdout.on('data', (c: Buffer) => {
-      seen += c;
-      const m = /listening on (http:\/\/\S+)/.exec(seen);
-      if (m) resolve({ url: m[1]!, child });
-    });
-    child.once('exit', (code) => reject(new Error(`exited ${code}: ${seen}`)));
-  });
-}
-
-const simPort = await freePort();
-const sim = await startChild(['--import', 'tsx', 'dev/simulator/main.ts'], { SIMULATOR_PORT: String(simPort) });
+const sim = await startSimulatorProcess();
 const bare = await startChild(['bench/bare-proxy.mjs'], { UPSTREAM: sim.url, PORT: String(await freePort()) });
 const floorHost = await startChild(['--import', 'tsx', 'bench/floor-host.ts'], {
   UPSTREAM: sim.url,

@@ -4,13 +4,14 @@
  * under tsx (what `npm start` runs) and on the built bundle (dist/registry.js served by the same host code
  * compiled to plain JavaScript, no tsx). Time is until the whole answer is received (the client does not parse).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { buildSync } from 'esbuild';
 import { encode as gptTokenizerEncode } from 'gpt-tokenizer/encoding/cl100k_base';
 import { freePort } from '../dev/ports.js';
+import { startListening, type ChildServer } from './processes.js';
 
 const root = new URL('../', import.meta.url).pathname;
 const KB = 1024;
@@ -55,28 +56,11 @@ const real138 = corpus.slice(0, 138 * KB);
 const real178 = corpus.slice(0, 178 * KB);
 const base64 = randomBytes(384 * KB).toString('base64'); // 512 KB of text
 
-type Target = { name: string; start: () => Promise<{ url: string; child: ChildProcess }> };
+type Target = { name: string; start: () => Promise<ChildServer> };
 
-function startChild(args: string[]): Promise<{ url: string; child: ChildProcess }> {
-  return freePort().then(
-    (port) =>
-      new Promise((resolve, reject) => {
-        // BENCH_NODE: another Node.js for the servers (e.g. Node 22, what Azure runs).
-        const child = spawn(process.env.BENCH_NODE ?? process.execPath, args, {
-          cwd: root,
-          env: { ...process.env, PORT: String(port), HOST_LOG: 'false' },
-          stdio: ['ignore', 'pipe', 'inherit'],
-        });
-        let seen = '';
-        child.stdout.on('data', (c: Buffer) => {
-          seen += c;
-          const m = /listening on (http:\/\/\S+)/.exec(seen);
-          if (m) resolve({ url: m[1]!, child });
-        });
-        child.once('exit', (code) => reject(new Error(`exited ${code}: ${seen}`)));
-      }),
-  );
-}
+// BENCH_NODE: another Node.js for the servers (e.g. Node 22, what Azure runs).
+const startChild = async (args: string[]) =>
+  startListening(args, { PORT: String(await freePort()), HOST_LOG: 'false' }, process.env.BENCH_NODE);
 
 const targets: Target[] = [
   { name: 'local host (tsx)', start: () => startChild(['--import', 'tsx', 'dev/host.ts']) },
