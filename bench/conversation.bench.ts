@@ -5,26 +5,11 @@
  * the same-sized window (~9 messages) and the upstream's own time is equal: the difference is the turn's work.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { azuriteConnectionString, startAzurite } from '../dev/azurite.js';
-import { startSimulator } from '../dev/simulator/server.js';
-import { startCountingProxy } from '../test/helpers/counting-proxy.js';
+import { startTurnStack } from './turn-stack.js';
 
-const azurite = await startAzurite();
-// Table operations are counted from outside the app: every request it sends to the store passes this proxy.
-const proxy = await startCountingProxy(azurite.port);
-const simulator = await startSimulator();
-Object.assign(process.env, {
-  AZURE_STORAGE_CONNECTION_STRING: azuriteConnectionString(proxy.port),
-  AZURE_OPENAI_ENDPOINT: simulator.url,
-  AZURE_OPENAI_API_KEY: 'bench',
-  TRUST_PRINCIPAL_HEADERS: 'true',
-  CONVERSATION_CONTEXT_TOKENS: '4096',
-});
-const { startLocalHost } = await import('../dev/host.js');
-const { functions } = await import('../src/functions/registry.js');
+const stack = await startTurnStack();
+const { host, proxy, headers } = stack;
 const { TableConversationStore } = await import('../src/storage/table-conversation-store.js');
-const host = await startLocalHost({ functions, port: 0, log: false });
-const headers = { 'x-ms-client-principal-id': 'bench-user', 'content-type': 'application/json' };
 const store = new TableConversationStore();
 
 const sentence = 'The quick brown fox jumps over the lazy dog while the service keeps the history in Table Storage. ';
@@ -96,7 +81,4 @@ const ratio = median(results['2,000 messages']!.ms) / median(results['10 message
 console.log(`\nratio of median turn latency, 2,000 vs 10 messages: ${ratio.toFixed(2)}`);
 mkdirSync(new URL('results/', import.meta.url), { recursive: true });
 writeFileSync(new URL('results/conversation.json', import.meta.url), JSON.stringify({ results, ratio }, null, 2));
-await host.close();
-await simulator.close();
-await proxy.close();
-await azurite.stop();
+await stack.stop();

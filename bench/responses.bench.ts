@@ -7,25 +7,10 @@
  */
 import http from 'node:http';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { azuriteConnectionString, startAzurite } from '../dev/azurite.js';
-import { startSimulator } from '../dev/simulator/server.js';
-import { startCountingProxy } from '../test/helpers/counting-proxy.js';
+import { startTurnStack } from './turn-stack.js';
 
-const azurite = await startAzurite();
-// Table operations are counted from outside the app: every request it sends to the store passes this proxy.
-const proxy = await startCountingProxy(azurite.port);
-const simulator = await startSimulator();
-Object.assign(process.env, {
-  AZURE_STORAGE_CONNECTION_STRING: azuriteConnectionString(proxy.port),
-  AZURE_OPENAI_ENDPOINT: simulator.url,
-  AZURE_OPENAI_API_KEY: 'bench',
-  TRUST_PRINCIPAL_HEADERS: 'true',
-  CONVERSATION_CONTEXT_TOKENS: '4096',
-});
-const { startLocalHost } = await import('../dev/host.js');
-const { functions } = await import('../src/functions/registry.js');
-const host = await startLocalHost({ functions, port: 0, log: false });
-const headers = { 'x-ms-client-principal-id': 'bench-user', 'content-type': 'application/json' };
+const stack = await startTurnStack();
+const { host, proxy, simulator, headers } = stack;
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 
 const sentence = 'The quick brown fox jumps over the lazy dog while the service keeps the history in Table Storage. ';
@@ -131,7 +116,4 @@ writeFileSync(
   JSON.stringify({ results, ratio, ttfb: { added } }, null, 2),
 );
 agent.destroy();
-await host.close();
-await simulator.close();
-await proxy.close();
-await azurite.stop();
+await stack.stop();
