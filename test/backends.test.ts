@@ -145,19 +145,22 @@ describe('429 on the preferred backend', () => {
 });
 
 describe('circuit breaker', () => {
-  it('opens on a 5xx storm, sends nothing to the open backend, and a trial call closes it after recovery', async () => {
-    const env = {
-      UPSTREAM_BREAKER_FAILURES: '3',
-      UPSTREAM_BREAKER_WINDOW_MS: '60000',
-      UPSTREAM_BREAKER_COOLDOWN_MS: '5000',
-    };
-    const { url } = await appWith(
+  /** a (priority 1) before b (priority 2); a backend's circuit opens after `failures` failures and cools for 5 s. */
+  const breakerApp = (failures: number) =>
+    appWith(
       [
         { sim: a, name: 'a', priority: 1 },
         { sim: b, name: 'b', priority: 2 },
       ],
-      env,
+      {
+        UPSTREAM_BREAKER_FAILURES: String(failures),
+        UPSTREAM_BREAKER_WINDOW_MS: '60000',
+        UPSTREAM_BREAKER_COOLDOWN_MS: '5000',
+      },
     );
+
+  it('opens on a 5xx storm, sends nothing to the open backend, and a trial call closes it after recovery', async () => {
+    const { url } = await breakerApp(3);
     await fault(a, { kind: '500', count: 3 });
     for (let i = 0; i < 3; i++)
       assert.equal((await postJson(`${url}/v1/chat/completions`, chat)).headers.get('x-backend'), 'b');
@@ -176,18 +179,7 @@ describe('circuit breaker', () => {
   });
 
   it('a failed trial opens it again; client errors never open it', async () => {
-    const env = {
-      UPSTREAM_BREAKER_FAILURES: '2',
-      UPSTREAM_BREAKER_WINDOW_MS: '60000',
-      UPSTREAM_BREAKER_COOLDOWN_MS: '5000',
-    };
-    const { url } = await appWith(
-      [
-        { sim: a, name: 'a', priority: 1 },
-        { sim: b, name: 'b', priority: 2 },
-      ],
-      env,
-    );
+    const { url } = await breakerApp(2);
     // Content refusals are the upstream's 400s: many of them say nothing of the backend's health.
     for (let i = 0; i < 4; i++) {
       await fault(a, { kind: 'content_filter' });
