@@ -14,7 +14,7 @@ import { startAzurite, azuriteConnectionString, type Azurite } from '../dev/azur
 import { startSimulator, type RequestLogEntry, type Simulator } from '../dev/simulator/server.js';
 import { getEncoding } from '../src/tokens/encodings.js';
 import { startCountingProxy, type CountingProxy } from './helpers/counting-proxy.js';
-import { isErrorShape, SIMULATOR_TEST_KEY, startApp, type AppProcess } from './helpers/stack.js';
+import { awayFromMinuteEnd, isErrorShape, SIMULATOR_TEST_KEY, startApp, type AppProcess } from './helpers/stack.js';
 
 // gpt-4o-mini, the default chat deployment, counts in o200k_base.
 const o200k = getEncoding('o200k_base');
@@ -78,10 +78,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, limit
 }
 
 /** Starts a batch inside one quota minute (windows are aligned to the clock), so its spend is all in one window. */
-async function awayFromMinuteEnd(marginMs = 12_000) {
-  const left = 60_000 - (Date.now() % 60_000);
-  if (left < marginMs) await sleep(left + 200);
-}
+const inOneQuotaMinute = () => awayFromMinuteEnd(12_000);
 
 const simRequests = async (sim: Simulator): Promise<RequestLogEntry[]> =>
   ((await (await fetch(`${sim.url}/_sim/requests`)).json()) as { data: RequestLogEntry[] }).data;
@@ -173,7 +170,7 @@ describe('abandoned streams (issue 14 item 2)', () => {
     const { prompt_tokens: prompt, completion_tokens: full } = whole.json.usage;
     assert.ok(full > 1000, `a long answer (${full} tokens)`);
 
-    await awayFromMinuteEnd();
+    await inOneQuotaMinute();
     const runs = await Promise.all(Array.from({ length: STREAMS }, () => readThenLeave('leaver', CUT_AT_CHARS)));
     assert.ok(
       runs.every((r) => !r.sawDone && r.delivered.length >= CUT_AT_CHARS),
@@ -208,7 +205,7 @@ describe('quota without max_tokens (issue 14 item 3)', () => {
 
   /** 30 parallel calls by one user; every answer is 200 or 429 and the minute's spend stays within the limit. */
   async function burst(user: string, send: () => Promise<Answer>) {
-    await awayFromMinuteEnd();
+    await inOneQuotaMinute();
     const firstLog = (await simRequests(simulator)).length;
     const answers = await Promise.all(Array.from({ length: 30 }, send));
     for (const a of answers) assert.ok(a.status === 200 || a.status === 429, `${a.status} ${a.text.slice(0, 200)}`);
@@ -268,7 +265,7 @@ describe('quota without max_tokens (issue 14 item 3)', () => {
       },
       'quota9k',
     );
-    await awayFromMinuteEnd();
+    await inOneQuotaMinute();
     const long = { model: 'gpt-4', messages: [{ role: 'user', content: 'hello '.repeat(5000) }] };
     const answer = await call(roomy, 'POST', '/v1/chat/completions', 'q-window', long);
     assert.equal(answer.status, 200, answer.text);
@@ -279,7 +276,7 @@ describe('quota without max_tokens (issue 14 item 3)', () => {
   });
 
   it('with max_tokens given, a call that does not fit is refused whole (429), not shortened', async () => {
-    await awayFromMinuteEnd();
+    await inOneQuotaMinute();
     const first = await call(base, 'POST', '/v1/chat/completions', 'q-max', { ...longQuestion, max_tokens: 3000 });
     assert.equal(first.status, 200, first.text);
     const second = await call(base, 'POST', '/v1/chat/completions', 'q-max', { ...longQuestion, max_tokens: 3000 });

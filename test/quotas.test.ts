@@ -1,7 +1,7 @@
 /** Per-user token quotas kept in Table Storage: reserved before a call, settled to real usage after. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { isErrorShape, startApp, startStack, type AppProcess, type Stack } from './helpers/stack.js';
+import { awayFromMinuteEnd, isErrorShape, startApp, startStack, type AppProcess, type Stack } from './helpers/stack.js';
 
 let stack: Stack;
 const LIMIT = 300;
@@ -23,15 +23,6 @@ before(async () => {
 });
 after(async () => stack?.stop());
 
-/**
- * Quota windows are wall-clock minutes (src/quotas/quota.ts): a test that reads back what one request used must not
- * straddle a minute's end, where the reading would land in the next, empty window.
- */
-async function awayFromMinuteEdge(margin = 10_000): Promise<void> {
-  const left = 60_000 - (Date.now() % 60_000);
-  if (left < margin) await new Promise((resolve) => setTimeout(resolve, left + 50));
-}
-
 describe('token quotas', () => {
   it('are off by default', async () => {
     const plain = await startStack({ simulator: true, name: 'quotas-off' });
@@ -46,7 +37,7 @@ describe('token quotas', () => {
   });
 
   it('settle to the real usage, then refuse with 429 + retry-after once the minute is spent', async () => {
-    await awayFromMinuteEdge();
+    await awayFromMinuteEnd(10_000);
     const first = await chat(stack.url, 'alice', { max_tokens: 50 });
     assert.equal(first.status, 200);
     const real = (await first.json()).usage.total_tokens;

@@ -189,3 +189,13 @@ export const simTpm = (stack: Stack, tokensPerMinute: number | null) =>
 export const simRequests = async (stack: Stack): Promise<import('../../dev/simulator/server.js').RequestLogEntry[]> =>
   (await simCall(stack, 'GET', '/_sim/requests')).data;
 export const simReset = (stack: Stack) => simCall(stack, 'POST', '/_sim/reset', {});
+
+/**
+ * Waits for the next quota minute when less than `marginMs` of this one is left. Quota windows are wall-clock
+ * minutes (src/quotas/quota.ts): a batch, or a call and the read of its usage, must not straddle a minute's end,
+ * where the reading would land in the next, empty window.
+ */
+export async function awayFromMinuteEnd(marginMs: number): Promise<void> {
+  const left = 60_000 - (Date.now() % 60_000);
+  if (left < marginMs) await new Promise((resolve) => setTimeout(resolve, left + 200));
+}
