@@ -1,7 +1,7 @@
 /** A worker of the pool in src/tokens/worker.ts: runs one job at a time with the same engine. */
 import { parentPort } from 'node:worker_threads';
 import { countChatTokens } from './chat.js';
-import { getEncoding } from './encodings.js';
+import { getEncoding, type Encoding } from './encodings.js';
 import { idsToJson } from './ids-json.js';
 import type { TokenizeJob, TokenizeResult } from './worker.js';
 
@@ -14,10 +14,10 @@ const WARM_RUN = 'a'.repeat(30_000);
  * The warm-up in small steps, each its own macrotask: a job that arrives meanwhile (the instance's first request may
  * be a large one) runs between two steps instead of after the whole warm-up.
  */
-function warm(encodingName: TokenizeJob['encoding']): void {
+function warm(encoding: Encoding): void {
   const steps = [
-    ...Array.from({ length: 3 }, () => () => void idsToJson(getEncoding(encodingName).encodeToArray(WARM_TEXT))),
-    ...Array.from({ length: 3 }, () => () => void getEncoding(encodingName).count(WARM_RUN)),
+    ...Array.from({ length: 3 }, () => () => void idsToJson(encoding.encodeToArray(WARM_TEXT))),
+    ...Array.from({ length: 3 }, () => () => void encoding.count(WARM_RUN)),
   ];
   const next = () => {
     steps.shift()?.();
@@ -42,7 +42,7 @@ function run(job: TokenizeJob): { result: TokenizeResult; transfer: ArrayBuffer[
     case 'chat':
       return { result: { count: countChatTokens(encoding, job.messages) }, transfer: [] };
     case 'warm':
-      warm(job.encoding);
+      warm(encoding);
       return { result: { count: 0 }, transfer: [] };
   }
 }
