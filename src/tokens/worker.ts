@@ -14,8 +14,7 @@ import { serviceUnavailable } from '../errors.js';
 import type { ChatMessageForCount } from './chat.js';
 import type { AllowedSpecial, EncodingName } from './encodings.js';
 
-/** Texts at least this long (UTF-16 units, all texts of one job together) are tokenized in the pool. */
-export const OFF_THREAD_CHARS = 64 * 1024;
+export { OFF_THREAD_CHARS } from './off-thread.js';
 
 /** Read from the environment directly: tuning knobs of this module, documented in docs/benchmarks.md. */
 const envInt = (name: string, fallback: number) => {
