@@ -5,10 +5,11 @@
  * one routing decision. Everything on loopback; simulators, proxy and app are each their own process.
  */
 import http from 'node:http';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { freePort } from '../dev/ports.js';
 import { Router } from '../src/upstream/router.js';
 import { startApp, type AppProcess } from '../test/helpers/stack.js';
+import { cpuMs, timedPost } from './measure.js';
 import { startListening as startChild, startSimulatorProcess } from './processes.js';
 
 const root = new URL('../', import.meta.url).pathname;
@@ -49,38 +50,10 @@ const apps: Record<string, AppProcess> = {
 
 const body = JSON.stringify({ messages: [{ role: 'user', content: 'Knock knock.' }], temperature: 0 });
 const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
-
-function request(url: string): Promise<{ ms: number; status: number; backend: string }> {
-  return new Promise((resolve, reject) => {
-    const start = performance.now();
-    const req = http.request(
-      url,
-      {
-        method: 'POST',
-        agent,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-      },
-      (res) => {
-        res.on('data', () => undefined);
-        res.on('end', () =>
-          resolve({
-            ms: performance.now() - start,
-            status: res.statusCode ?? 0,
-            backend: String(res.headers['x-backend']),
-          }),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-/** CPU time (user + system, ms) a process has used, from /proc. */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (100 Hz)
-}
+const request = async (url: string) => {
+  const r = await timedPost(url, body, agent);
+  return { ...r, backend: String(r.headers['x-backend']) };
+};
 
 async function load(name: string, seconds: number, connections = CONNECTIONS) {
   const app = apps[name]!;

@@ -4,9 +4,10 @@
  * the first streamed byte. Everything on loopback; the load generator is this process, each server its own.
  */
 import http from 'node:http';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { freePort } from '../dev/ports.js';
 import { startApp } from '../test/helpers/stack.js';
+import { cpuMs, timedPost } from './measure.js';
 import { startListening as startChild, startSimulatorProcess } from './processes.js';
 
 const root = new URL('../', import.meta.url).pathname;
@@ -27,37 +28,7 @@ const app = await startApp(
 
 const body = JSON.stringify({ messages: [{ role: 'user', content: 'Knock knock.' }], temperature: 0 });
 const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
-
-function request(url: string, payload = body): Promise<{ ms: number; ttfb: number; status: number }> {
-  return new Promise((resolve, reject) => {
-    const start = performance.now();
-    let ttfb = 0;
-    const req = http.request(
-      url,
-      {
-        method: 'POST',
-        agent,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
-      },
-      (res) => {
-        res.once('data', () => (ttfb = performance.now() - start));
-        res.on('data', () => undefined);
-        res.on('end', () => resolve({ ms: performance.now() - start, ttfb, status: res.statusCode ?? 0 }));
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
-
-/**
- * CPU time (user + system, all threads) a process has used, in ms: per request, it is the figure a busy machine does
- * not blur.
- */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ = 100)
-}
+const request = (url: string, payload = body) => timedPost(url, payload, agent);
 
 async function load(url: string, seconds: number, pid?: number) {
   const cpuBefore = pid ? cpuMs(pid) : 0;

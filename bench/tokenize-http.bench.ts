@@ -11,6 +11,7 @@ import http from 'node:http';
 import { buildSync } from 'esbuild';
 import { encode as gptTokenizerEncode } from 'gpt-tokenizer/encoding/cl100k_base';
 import { freePort } from '../dev/ports.js';
+import { timedPost } from './measure.js';
 import { startListening, type ChildServer } from './processes.js';
 
 const root = new URL('../', import.meta.url).pathname;
@@ -68,28 +69,7 @@ const targets: Target[] = [
 ];
 
 const agent = new http.Agent({ keepAlive: true });
-function post(url: string, body: unknown): Promise<{ ms: number; status: number; bytes: number }> {
-  const payload = JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const start = performance.now();
-    const req = http.request(
-      url,
-      {
-        method: 'POST',
-        agent,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
-      },
-      (res) => {
-        let bytes = 0;
-        res.on('data', (c: Buffer) => (bytes += c.length));
-        res.on('end', () => resolve({ ms: performance.now() - start, status: res.statusCode ?? 0, bytes }));
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
-
+const post = (url: string, body: unknown) => timedPost(url, JSON.stringify(body), agent);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const results: Record<string, Record<string, number>> = {};
 const letters = 'bcdefghijklmnopqrstuvwxyz';
