@@ -14,7 +14,14 @@ import { startAzurite, azuriteConnectionString, type Azurite } from '../dev/azur
 import { startSimulator, type RequestLogEntry, type Simulator } from '../dev/simulator/server.js';
 import { getEncoding } from '../src/tokens/encodings.js';
 import { startCountingProxy, type CountingProxy } from './helpers/counting-proxy.js';
-import { awayFromMinuteEnd, isErrorShape, SIMULATOR_TEST_KEY, startApp, type AppProcess } from './helpers/stack.js';
+import {
+  awayFromMinuteEnd,
+  isErrorShape,
+  requestJson,
+  SIMULATOR_TEST_KEY,
+  startApp,
+  type AppProcess,
+} from './helpers/stack.js';
 
 // gpt-4o-mini, the default chat deployment, counts in o200k_base.
 const o200k = getEncoding('o200k_base');
@@ -48,21 +55,8 @@ interface Answer {
   text: string;
 }
 
-async function call(base: string, method: string, path: string, user: string, body?: unknown): Promise<Answer> {
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json', 'x-ms-client-principal-id': user },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: response.status, json, text };
-}
+const call = (base: string, method: string, path: string, user: string, body?: unknown): Promise<Answer> =>
+  requestJson(`${base}${path}`, method, body, { 'x-ms-client-principal-id': user });
 
 const usage = async (base: string, user: string) => (await call(base, 'GET', '/v1/usage', user)).json;
 

@@ -140,10 +140,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   return stack;
 }
 
-/** POST JSON and return status, headers and parsed body. */
-export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}) {
+/** Sends a JSON body (a string as it is, none when undefined) and returns status, headers and the parsed body. */
+export async function requestJson(url: string, method: string, body?: unknown, headers: Record<string, string> = {}) {
   const response = await fetch(url, {
-    method: 'POST',
+    method,
     headers: { 'content-type': 'application/json', ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
@@ -156,6 +156,10 @@ export async function postJson(url: string, body: unknown, headers: Record<strin
   }
   return { status: response.status, headers: response.headers, json, text };
 }
+
+/** POST JSON and return status, headers and parsed body. */
+export const postJson = (url: string, body: unknown, headers: Record<string, string> = {}) =>
+  requestJson(url, 'POST', body, headers);
 
 /** Asserts OpenAI's error shape: all four keys present. */
 export function isErrorShape(body: any): boolean {
