@@ -3,7 +3,8 @@
  * loads) and answers its first request of each kind. Measured: entry load, time from process start to the first
  * answer (the process's own clock, which starts with it) and from spawn as the parent sees it, memory after,
  * and the same for a bare Node HTTP server answering the tokenize request and for a floor function app
- * (bench/coldstart-floor.mjs). Medians of 7 fresh processes.
+ * (bench/coldstart-floor.mjs). Medians of 7 fresh processes. BENCH_SOURCE_MAPS=1 runs them with
+ * --enable-source-maps (off in Azure since it cost ~20 ms of cold start; infra/modules/functionapp.bicep).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { buildSync } from 'esbuild';
@@ -55,7 +56,7 @@ const kinds: Kind[] = [
 
 async function coldStart(script: string, kind: Kind, extraEnv: Record<string, string> = {}) {
   const spawnedAt = performance.now();
-  const child = spawn(NODE, ['--enable-source-maps', script], {
+  const child = spawn(NODE, [...(process.env.BENCH_SOURCE_MAPS === '1' ? ['--enable-source-maps'] : []), script], {
     cwd: root,
     env: { ...env, ...coreEnv, ...extraEnv },
     stdio: ['ignore', 'pipe', 'ignore'],

@@ -1,8 +1,9 @@
 /**
  * The deployment build: one ESM bundle of src/index.ts (and of the function list, for the cold-start
  * benchmark) with code splitting, so modules imported on first use (@azure/identity, @azure/data-tables)
- * become chunks loaded only then. Source maps keep stack traces readable (Node runs with --enable-source-maps
- * in Azure). The token tables and the playground page are copied beside the bundle.
+ * become chunks loaded only then. Identifiers are not minified, so stack traces name the real functions; source
+ * maps ship beside the chunks for `--enable-source-maps` when debugging. The token tables and the playground page
+ * are copied beside the bundle.
  */
 import { cpSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
@@ -93,10 +94,13 @@ await build({
   platform: 'node',
   // What Azure runs: functionAppConfig.runtime in infra/modules/functionapp.bicep (test/build.test.ts checks).
   target: 'node22',
+  // Maps ship for decoding a trace, but Node does not run with --enable-source-maps: parsing every chunk's map as it
+  // loads cost the first chat answer ~20 ms of cold start (docs/benchmarks.md). Identifiers stay unminified instead,
+  // so a stack trace names the real functions. Mappings only: the sources are in the repository.
   sourcemap: true,
-  // Stack traces need the mappings only; the sources are in the repository (and kept the package under 5 MB).
   sourcesContent: false,
-  minify: true,
+  minifyWhitespace: true,
+  minifySyntax: true,
   // Provided by the Functions worker at run time.
   external: ['@azure/functions-core'],
   // Some bundled CommonJS dependencies call require(); give the ESM bundle one.

@@ -183,6 +183,17 @@ describe('deployment artifact', () => {
     });
   });
 
+  it('keeps function names (stack traces read without --enable-source-maps, which Azure does not pass)', () => {
+    const bicep = readFileSync(`${root}infra/modules/functionapp.bicep`, 'utf8');
+    assert.doesNotMatch(bicep, /languageWorkers__node__arguments:.*enable-source-maps/);
+    const code = packageFiles()
+      .filter((f) => f.endsWith('.js'))
+      .map((f) => readFileSync(`${stagingPath}${f}`, 'utf8'))
+      .join('\n');
+    for (const name of ['readBodyText', 'jsonDepthExceeds', 'createUpstreamClient', 'hashBytes'])
+      assert.match(code, new RegExp(`\\b${name}\\b\\s*\\(`), `${name} is named in the bundle`);
+  });
+
   it('stays under 5 MB compressed', () => {
     const compressed = packageFiles().reduce(
       (sum, f) => sum + deflateRawSync(readFileSync(`${stagingPath}${f}`), { level: 9 }).length,
