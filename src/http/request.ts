@@ -39,6 +39,7 @@ export async function readBodyText(request: HttpRequest, limit = settings().MAX_
  */
 export function requireJsonContentType(request: HttpRequest): void {
   const declared = request.headers.get('content-type') ?? '';
+  if (declared === 'application/json') return; // what nearly every client sends
   const mime = declared.split(';')[0]!.trim().toLowerCase();
   if (mime === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(mime)) return;
   const got = declared ? `'${declared.slice(0, 80)}'` : 'none';

@@ -4,7 +4,6 @@
  */
 import type { HttpRequest, InvocationContext } from '@azure/functions';
 import { settings } from '../config.js';
-import type { RequestScope } from '../request-scope.js';
 import { callerHash } from '../telemetry/caller.js';
 import { emitRecord, type TelemetrySettings } from '../telemetry/emit.js';
 import { RequestRecord } from '../telemetry/record.js';
@@ -15,17 +14,25 @@ const records = new WeakMap<HttpRequest, RequestRecord>();
 /** The request's record, for the call context of routes that call the model. */
 export const recordOf = (request: HttpRequest): RequestRecord | undefined => records.get(request);
 
+let cachedFor: unknown;
+let cached: { telemetry: TelemetrySettings; salt: string } | undefined;
+
+/** What the records need of the settings, worked out once per settings object (they do not change at run time). */
 function telemetrySettings(): { telemetry: TelemetrySettings; salt: string } {
   try {
     const s = settings();
-    return {
-      telemetry: {
-        format: s.LOG_FORMAT,
-        connectionString: s.APPLICATIONINSIGHTS_CONNECTION_STRING,
-        clientId: s.AZURE_CLIENT_ID,
-      },
-      salt: s.TELEMETRY_CALLER_SALT,
-    };
+    if (cachedFor !== s || !cached) {
+      cached = {
+        telemetry: {
+          format: s.LOG_FORMAT,
+          connectionString: s.APPLICATIONINSIGHTS_CONNECTION_STRING,
+          clientId: s.AZURE_CLIENT_ID,
+        },
+        salt: s.TELEMETRY_CALLER_SALT,
+      };
+      cachedFor = s;
+    }
+    return cached;
   } catch {
     // Invalid settings answer 500 from the route itself; the record still gets written.
     return { telemetry: { format: process.env.LOG_FORMAT === 'json' ? 'json' : 'text' }, salt: 'invalid-settings' };
@@ -44,11 +51,11 @@ export function openRecord(
   request: HttpRequest,
   context: InvocationContext,
   fn: { name: string; route: string },
-  scope: RequestScope,
+  requestId: string,
 ): RequestRecord {
   const { telemetry, salt } = telemetrySettings();
   const identity = { function: fn.name, route: fn.route, method: request.method, caller: callerOf(request, salt) };
-  const record = new RequestRecord(scope.requestId, identity, (fields) =>
+  const record = new RequestRecord(requestId, identity, (fields) =>
     emitRecord(fields, (line) => context.log(line), telemetry),
   );
   records.set(request, record);

@@ -44,7 +44,10 @@ export function useQuotaStore(replacement: QuotaStore): void {
   store = replacement;
 }
 
-export const quotasEnabled = () => activeWindows().length > 0;
+export function quotasEnabled(): boolean {
+  const s = settings();
+  return s.QUOTA_TOKENS_PER_MINUTE > 0 || s.QUOTA_TOKENS_PER_DAY > 0;
+}
 const partitionOf = (userId: string | null) => `q_${ownerKey(userId ?? ANONYMOUS)}`;
 
 export interface Reservation {

@@ -169,7 +169,7 @@ export function createUpstreamClient(
         last = error instanceof TimeoutError ? upstreamTimeout() : upstreamUnreachable();
         continue;
       }
-      options.observer?.upstreamHeaders(response.status, response.headers['apim-request-id']);
+      options.observer?.upstreamHeaders(response.status, response.header('apim-request-id'));
       if (response.status >= 200 && response.status < 300) {
         router.succeeded(backend, Date.now());
         if (options.trace) options.trace.backend = backend.name;

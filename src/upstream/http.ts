@@ -42,10 +42,25 @@ function targetOf(url: URL): http.RequestOptions {
   return target;
 }
 
-export interface UpstreamResponse {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: IncomingMessage;
+/** An upstream answer, its body unread. */
+export class UpstreamResponse {
+  constructor(readonly body: IncomingMessage) {}
+  get status(): number {
+    return this.body.statusCode ?? 0;
+  }
+  /** All headers: Node builds this object on first read, which a relayed answer never needs. */
+  get headers(): IncomingHttpHeaders {
+    return this.body.headers;
+  }
+  /** One header (the first, when repeated), looked up in the raw list without building `headers`. */
+  header(name: string): string | undefined {
+    const raw = this.body.rawHeaders;
+    for (let i = 0; i < raw.length; i += 2) {
+      const key = raw[i]!;
+      if (key.length === name.length && key.toLowerCase() === name) return raw[i + 1];
+    }
+    return undefined;
+  }
 }
 
 export class ConnectionError extends Error {
@@ -70,16 +85,17 @@ export function send(
       () => request.destroy(new TimeoutError(`no answer within ${init.timeoutMs} ms`)),
       init.timeoutMs,
     );
+    const signal = init.signal;
     const onAbort = () => request.destroy(new ConnectionError('aborted by the caller'));
-    init.signal?.addEventListener('abort', onAbort, { once: true });
+    signal?.addEventListener('abort', onAbort, { once: true });
     request.once('response', (response) => {
       clearTimeout(timer);
-      response.once('close', () => init.signal?.removeEventListener('abort', onAbort));
-      resolve({ status: response.statusCode ?? 0, headers: response.headers, body: response });
+      if (signal) response.once('close', () => signal.removeEventListener('abort', onAbort));
+      resolve(new UpstreamResponse(response));
     });
     request.once('error', (error) => {
       clearTimeout(timer);
-      init.signal?.removeEventListener('abort', onAbort);
+      signal?.removeEventListener('abort', onAbort);
       reject(
         error instanceof TimeoutError || error instanceof ConnectionError ? error : new ConnectionError(error.message),
       );

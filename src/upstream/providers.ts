@@ -42,13 +42,18 @@ export interface ProviderDependencies {
 
 /** A per-backend cache of URLs: the deployments are a short configured list, so this stays small. */
 function urlCache(build: (backend: BackendConfig, capability: Capability, deployment: string) => URL) {
-  const cache = new Map<string, URL>();
+  // Nested maps, not one string key: building and hashing a key string per request cost more than the lookups.
+  const cache = new Map<BackendConfig, Map<Capability, Map<string, URL>>>();
+  let size = 0;
   return (backend: BackendConfig, capability: Capability, deployment: string) => {
-    const key = `${backend.name}\n${capability}\n${deployment}`;
-    let url = cache.get(key);
+    let byCapability = cache.get(backend);
+    if (!byCapability) cache.set(backend, (byCapability = new Map()));
+    let byDeployment = byCapability.get(capability);
+    if (!byDeployment) byCapability.set(capability, (byDeployment = new Map()));
+    let url = byDeployment.get(deployment);
     if (!url) {
       url = build(backend, capability, deployment);
-      if (cache.size < 1000) cache.set(key, url);
+      if (size < 1000) (byDeployment.set(deployment, url), size++);
     }
     return url;
   };
