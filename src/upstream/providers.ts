@@ -47,13 +47,16 @@ function urlCache(build: (backend: BackendConfig, capability: Capability, deploy
   let size = 0;
   return (backend: BackendConfig, capability: Capability, deployment: string) => {
     let byCapability = cache.get(backend);
-    if (!byCapability) cache.set(backend, (byCapability = new Map()));
+    if (!byCapability) cache.set(backend, (byCapability = new Map<Capability, Map<string, URL>>()));
     let byDeployment = byCapability.get(capability);
-    if (!byDeployment) byCapability.set(capability, (byDeployment = new Map()));
+    if (!byDeployment) byCapability.set(capability, (byDeployment = new Map<string, URL>()));
     let url = byDeployment.get(deployment);
     if (!url) {
       url = build(backend, capability, deployment);
-      if (size < 1000) (byDeployment.set(deployment, url), size++);
+      if (size < 1000) {
+        byDeployment.set(deployment, url);
+        size++;
+      }
     }
     return url;
   };
