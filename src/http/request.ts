@@ -1,6 +1,7 @@
 import type { HttpRequest } from '@azure/functions';
 import * as z from 'zod/mini';
 import '../schemas/locale.js';
+import { schemaFor } from '../schemas/compiled.js';
 import { settings } from '../config.js';
 import { badRequest, fromZodError, payloadTooLarge, unsupportedMediaType } from './errors.js';
 
@@ -83,7 +84,7 @@ export async function readJson<S extends z.core.$ZodType>(request: HttpRequest, 
 }
 
 export function parseWith<S extends z.core.$ZodType>(schema: S, value: unknown): z.output<S> {
-  const result = z.safeParse(schema, value);
+  const result = z.safeParse(schemaFor(schema), value);
   if (!result.success) throw fromZodError(result.error);
   return result.data;
 }
