@@ -2,11 +2,12 @@
  * Request schemas compiled once they are in steady use. zod's `compile` generates one parser for a whole schema
  * (a chat body parses ~4× faster than through the interpreted schema), but generating it takes ~10 ms, which no
  * cold start should pay: a schema is compiled after it has parsed COMPILE_AFTER bodies, on a later turn of the event
- * loop, by a compiler in its own chunk (loaded only then). A schema the compiler cannot model stays interpreted;
+ * loop. (The compiler's code sits in the bundle's shared zod chunk, reachable through zod/mini's index: ~40 KB,
+ * ~1-2 ms more to load, measured.) A schema the compiler cannot model stays interpreted;
  * a body the compiled parser rejects is parsed again by the interpreted schema, so errors read the same
  * (test/unit/compiled-schemas.test.ts compares the two on every request schema).
  */
-import type * as z from 'zod/mini';
+import * as z from 'zod/mini';
 
 const env = Number(process.env.SCHEMA_COMPILE_AFTER);
 /** Parses before a schema is compiled (0: never). */
@@ -26,9 +27,11 @@ export function schemaFor<S extends z.core.$ZodType>(schema: S): S {
   if (++entry.parses === COMPILE_AFTER) {
     const pending = entry;
     setImmediate(() => {
-      import('./compiler.js')
-        .then(({ compileSchema }) => (pending.compiled = compileSchema(schema)))
-        .catch(() => undefined); // stays interpreted
+      try {
+        pending.compiled = z.compile(schema);
+      } catch {
+        // stays interpreted (compile is documented never to throw; a schema it cannot model comes back as is)
+      }
     });
   }
   return schema;
