@@ -121,9 +121,6 @@ async function observedReservation(
   }
 }
 
-const PROMPT_TOKENS = /"prompt_tokens"\s*:\s*(\d+)/;
-const COMPLETION_TOKENS = /"completion_tokens"\s*:\s*(\d+)/;
-
 /**
  * The usage figures of an upstream answer relayed as text, without parsing the whole of it. A quote inside a
  * JSON string is escaped, so the last `"usage"` is the answer's own field, never one in the model's text.
@@ -131,10 +128,26 @@ const COMPLETION_TOKENS = /"completion_tokens"\s*:\s*(\d+)/;
 function usageInText(text: string): { prompt?: number; completion?: number } {
   const at = text.lastIndexOf('"usage"');
   if (at < 0) return {};
-  const tail = text.slice(at, at + 400);
-  const prompt = PROMPT_TOKENS.exec(tail)?.[1];
-  const completion = COMPLETION_TOKENS.exec(tail)?.[1];
-  return { prompt: prompt ? Number(prompt) : undefined, completion: completion ? Number(completion) : undefined };
+  return {
+    prompt: integerField(text, '"prompt_tokens"', at),
+    completion: integerField(text, '"completion_tokens"', at),
+  };
+}
+
+const isSpace = (c: number) => c === 32 || c === 10 || c === 13 || c === 9;
+
+/** The integer value of `"name": 123` within 400 characters after `from` (a regex here cost ~1 µs per answer). */
+function integerField(text: string, quotedName: string, from: number): number | undefined {
+  let i = text.indexOf(quotedName, from);
+  if (i < 0 || i > from + 400) return undefined;
+  i += quotedName.length;
+  while (isSpace(text.charCodeAt(i))) i++;
+  if (text.charCodeAt(i++) !== 58 /* : */) return undefined;
+  while (isSpace(text.charCodeAt(i))) i++;
+  let value = 0;
+  let digits = 0;
+  for (let c = text.charCodeAt(i); c >= 48 && c <= 57; c = text.charCodeAt(++i), digits++) value = value * 10 + c - 48;
+  return digits > 0 ? value : undefined;
 }
 
 export async function callModel<T extends WholeAnswer, C extends Chunk>(
