@@ -418,3 +418,33 @@ describe('telemetry: privacy across every route', () => {
     }
   });
 });
+
+describe('telemetry records with quotas off (the answer relayed as the upstream sent it)', () => {
+  let stack: Stack;
+  before(async () => {
+    stack = await startStack({
+      simulator: { tokenDelayMs: 0 },
+      name: 'telemetry-relayed',
+      env: { LOG_FORMAT: 'json' },
+    });
+  });
+  after(() => stack?.stop());
+
+  it("the tokens are the answer's own usage figures, read from its text without parsing it", async () => {
+    for (const [i, max_tokens] of [3, 40].entries()) {
+      const requestId = `tel-relayed-${i}`;
+      const res = await postJson(
+        `${stack.url}/v1/chat/completions`,
+        { messages: [{ role: 'user', content: 'Tell me about "usage": {"prompt_tokens": 1}.' }], max_tokens },
+        { 'x-request-id': requestId },
+      );
+      assert.equal(res.status, 200);
+      const r = await recordOf(stack, requestId);
+      assert.equal(r.quota, 'off');
+      assert.equal(r.tokens_source, 'upstream');
+      assert.equal(r.prompt_tokens, res.json.usage.prompt_tokens);
+      assert.equal(r.completion_tokens, res.json.usage.completion_tokens);
+      assert.ok(r.prompt_tokens! > 1 && r.completion_tokens! > 0);
+    }
+  });
+});
