@@ -62,12 +62,14 @@ async function run(handler) {
   return (cpu.user + cpu.system) / 1000 / N;
 }
 
-const results = { floor: [], api: [] };
-await run(floor);
-await run(api.handler);
+// BENCH_LAYERS: the chat route rebuilt one layer at a time (bench/handler-layers.ts, bundled by the bench), measured
+// between the floor and the whole API in the same rounds.
+const layers = process.env.HANDLER_LAYERS ? (await import(process.env.HANDLER_LAYERS)).layers : [];
+const variants = [['floor', floor], ...layers, ['api', api.handler]];
+const results = Object.fromEntries(variants.map(([name]) => [name, []]));
+for (const [, handler] of variants) await run(handler);
 for (let round = 0; round < ROUNDS; round++) {
-  results.floor.push(await run(floor));
-  results.api.push(await run(api.handler));
+  for (const [name, handler] of variants) results[name].push(await run(handler));
 }
 console.log(`RESULT ${JSON.stringify(results)}`);
 agent.destroy();

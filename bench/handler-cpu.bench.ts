@@ -9,35 +9,67 @@
  * for the cores, where requests per second on a shared 2-core machine swing by 2×.
  */
 import { spawnSync } from 'node:child_process';
+import { buildSync } from 'esbuild';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { startSimulatorProcess } from './processes.js';
 
 const root = new URL('../', import.meta.url).pathname;
 const N = Number(process.env.BENCH_REQUESTS ?? 3000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 11);
 
 const sim = await startSimulatorProcess();
 if (!existsSync(`${root}dist/registry.js`) || process.env.BENCH_BUILD === '1')
   spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
 
+// BENCH_LAYERS=1: also the chat route built up one layer at a time (bench/handler-layers.ts), bundled as dist/ is.
+const layersBundle = `${root}.build/handler-layers.mjs`;
+if (process.env.BENCH_LAYERS === '1') {
+  buildSync({
+    entryPoints: [`${root}bench/handler-layers.ts`],
+    outfile: layersBundle,
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node22',
+    minifyWhitespace: true,
+    minifySyntax: true,
+    external: ['@azure/functions-core'],
+    banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+    logLevel: 'error',
+  });
+}
+
+type Rounds = Record<string, number[]> & { floor: number[]; api: number[] };
+
 /** One child process per variant; each alternates floor and API rounds and reports CPU ms per request. */
-function measure(source: 'dist' | 'src'): { floor: number[]; api: number[] } {
+function measure(source: 'dist' | 'src'): Rounds {
   const args = source === 'src' ? ['--import', 'tsx'] : [];
+  const layers = source === 'dist' && process.env.BENCH_LAYERS === '1' ? { HANDLER_LAYERS: layersBundle } : {};
   // BENCH_NODE: another Node.js for the measuring child (e.g. Node 22, what Azure runs).
   const child = spawnSync(process.env.BENCH_NODE ?? process.execPath, [...args, 'bench/handler-cpu-child.mjs'], {
     cwd: root,
-    env: { ...process.env, AZURE_OPENAI_ENDPOINT: sim.url, AZURE_OPENAI_API_KEY: 'bench', API_SOURCE: source },
+    env: {
+      ...process.env,
+      ...layers,
+      AZURE_OPENAI_ENDPOINT: sim.url,
+      AZURE_OPENAI_API_KEY: 'bench',
+      API_SOURCE: source,
+    },
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const line = /RESULT (.*)/.exec(child.stdout)?.[1];
   if (!line) throw new Error(`handler-cpu child (${source}) failed: ${child.stdout}`);
-  return JSON.parse(line) as { floor: number[]; api: number[] };
+  return JSON.parse(line) as Rounds;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const report: Record<string, { floorMs: number; apiMs: number; ratio: number; rounds: unknown }> = {};
+// Paired rounds (a floor round and the rounds right after it) cancel the machine's slow swings in speed.
+const pairedRatio = (results: Rounds, name: string) => median(results.floor.map((f, i) => f / results[name]![i]!));
+let layered: Rounds | undefined;
 console.log(
-  `\n## Chat handler CPU per request, ${N} requests × 11 alternating rounds (medians; the ratio is the median of paired rounds)\n`,
+  `\n## Chat handler CPU per request, ${N} requests × ${ROUNDS} alternating rounds (medians; the ratio is the median of paired rounds)\n`,
 );
 console.log('| API loaded from | floor ms | this API ms | this API / floor (requests per CPU second) |');
 console.log('| --- | ---: | ---: | ---: |');
@@ -45,11 +77,20 @@ for (const source of ['dist', 'src'] as const) {
   const results = measure(source);
   const floorMs = median(results.floor);
   const apiMs = median(results.api);
-  // Paired rounds (a floor round and the API round right after it) cancel the machine's slow swings in speed.
-  const ratio = median(results.floor.map((f, i) => f / results.api[i]!));
+  const ratio = pairedRatio(results, 'api');
+  if (source === 'dist' && process.env.BENCH_LAYERS === '1') layered = results;
   report[source] = { floorMs, apiMs, ratio, rounds: results };
   const label = source === 'dist' ? 'dist/ (the bundle Azure runs)' : 'src/ under tsx (`npm start`)';
   console.log(`| ${label} | ${floorMs.toFixed(3)} | ${apiMs.toFixed(3)} | ${ratio.toFixed(2)} |`);
+}
+if (layered) {
+  console.log('\n### The chat route one layer at a time (dist-style bundle of bench/handler-layers.ts, same rounds)\n');
+  console.log('| handler | CPU ms / request | floor / this (requests per CPU second) |');
+  console.log('| --- | ---: | ---: |');
+  for (const name of Object.keys(layered))
+    console.log(
+      `| ${name === 'api' ? 'the whole chat route (dist/)' : name} | ${median(layered[name]!).toFixed(3)} | ${pairedRatio(layered, name).toFixed(2)} |`,
+    );
 }
 mkdirSync(`${root}bench/results`, { recursive: true });
 writeFileSync(`${root}bench/results/handler-cpu.json`, JSON.stringify(report, null, 2));
