@@ -34,7 +34,9 @@ if (process.env.BENCH_LAYERS === '1') {
     minifyWhitespace: true,
     minifySyntax: true,
     external: ['@azure/functions-core'],
-    banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+    },
     logLevel: 'error',
   });
 }
