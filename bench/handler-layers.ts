@@ -59,4 +59,8 @@ export const layers: [string, ApiHandler][] = [
       answerResponse(await createChatCompletion(body as never, { ...callContext(request), telemetry: undefined })),
     ),
   ],
+  [
+    '+ telemetry observer (the whole chat route, bundled here)',
+    route(async (body, request) => answerResponse(await createChatCompletion(body as never, callContext(request)))),
+  ],
 ];
