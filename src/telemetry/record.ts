@@ -51,7 +51,7 @@ export interface UpstreamObserver {
   upstreamSend(backend: string): void;
   /** A response's headers arrived (every attempt's, the failed ones too), with this status and Azure's
    * `apim-request-id` (Azure OpenAI's id for the call, logged beside ours). */
-  upstreamHeaders(status: number, apimRequestId?: string | string[]): void;
+  upstreamHeaders(status: number, apimRequestId?: string): void;
   /** The attempt failed (`cause`: its status, `timeout`, `connection`, `broken`); a later send makes it a retry. */
   upstreamFailed(cause: string): void;
   /** The answer's body was read to its end (whole answers; a stream ends through `streamEnded`). */
@@ -113,9 +113,8 @@ export class RequestRecord implements CallObserver {
     this.failedCause = cause;
   }
 
-  upstreamHeaders(status: number, apimRequestId?: string | string[]): void {
-    const id = Array.isArray(apimRequestId) ? apimRequestId[0] : apimRequestId;
-    if (id) this.upstreamIds.push(id.slice(0, 100));
+  upstreamHeaders(status: number, apimRequestId?: string): void {
+    if (apimRequestId) this.upstreamIds.push(apimRequestId.slice(0, 100));
     if (status === 429) this.throttled++;
     if (status >= 200 && status < 300) this.ttfb = performance.now();
   }
