@@ -8,6 +8,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { buildSync } from 'esbuild';
+import { DIST_BUNDLE_OPTIONS } from '../scripts/bundle-options.js';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { startAzurite } from '../dev/azurite.js';
 import { startSimulator } from '../dev/simulator/server.js';
@@ -141,18 +142,13 @@ const coreEnv = { NODE_PATH: `${root}.build/coldstart-core/node_modules` };
 const bare: Awaited<ReturnType<typeof coldStart>>[] = [];
 for (let i = 0; i < RUNS; i++) bare.push(await coldStart('bench/coldstart-bare.mjs', kinds[0]!));
 rows['bare Node server (tokenize answer)'] = summarize(bare);
-// Bundled and minified as dist/ is (scripts/build.ts), so the floor loads @azure/functions the way this API does.
+// Bundled as dist/ is (scripts/bundle-options.ts), so the floor loads @azure/functions the way this API does.
 mkdirSync(`${root}.build`, { recursive: true });
 buildSync({
+  ...DIST_BUNDLE_OPTIONS,
+  sourcemap: false,
   entryPoints: [`${root}bench/coldstart-floor.mjs`],
   outfile: `${root}.build/coldstart-floor.mjs`,
-  bundle: true,
-  minify: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node22',
-  external: ['@azure/functions-core'],
-  banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
   logLevel: 'error',
 });
 const floor: Awaited<ReturnType<typeof coldStart>>[] = [];

@@ -10,6 +10,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { buildSync } from 'esbuild';
+import { DIST_BUNDLE_OPTIONS } from '../scripts/bundle-options.js';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { startSimulatorProcess } from './processes.js';
 
@@ -25,18 +26,10 @@ if (!existsSync(`${root}dist/registry.js`) || process.env.BENCH_BUILD === '1')
 const layersBundle = `${root}.build/handler-layers.mjs`;
 if (process.env.BENCH_LAYERS === '1') {
   buildSync({
+    ...DIST_BUNDLE_OPTIONS,
+    sourcemap: false,
     entryPoints: [`${root}bench/handler-layers.ts`],
     outfile: layersBundle,
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node22',
-    minifyWhitespace: true,
-    minifySyntax: true,
-    external: ['@azure/functions-core'],
-    banner: {
-      js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
-    },
     logLevel: 'error',
   });
 }

@@ -7,6 +7,7 @@
  */
 import { cpSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
+import { DIST_BUNDLE_OPTIONS } from './bundle-options.js';
 import { functions } from '../src/functions/registry.js';
 import type { ApiFunction } from '../src/http/handler.js';
 
@@ -88,25 +89,8 @@ await build({
   },
   absWorkingDir: root.pathname,
   outdir: 'dist',
-  bundle: true,
+  ...DIST_BUNDLE_OPTIONS,
   splitting: true,
-  format: 'esm',
-  platform: 'node',
-  // What Azure runs: functionAppConfig.runtime in infra/modules/functionapp.bicep (test/build.test.ts checks).
-  target: 'node22',
-  // Maps ship for decoding a trace, but Node does not run with --enable-source-maps: parsing every chunk's map as it
-  // loads cost the first chat answer ~20 ms of cold start (docs/benchmarks.md). Identifiers stay unminified instead,
-  // so a stack trace names the real functions. Mappings only: the sources are in the repository.
-  sourcemap: true,
-  sourcesContent: false,
-  minifyWhitespace: true,
-  minifySyntax: true,
-  // Provided by the Functions worker at run time.
-  external: ['@azure/functions-core'],
-  // Some bundled CommonJS dependencies call require(); give the ESM bundle one.
-  banner: {
-    js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
-  },
   logLevel: 'warning',
 });
 

@@ -208,7 +208,7 @@ describe('Node versions', () => {
     const bicep = readFileSync(`${root}infra/modules/functionapp.bicep`, 'utf8');
     const runtime = bicep.match(/runtime: \{ name: 'node', version: '(\d+)' \}/)?.[1];
     assert.ok(runtime, 'functionapp.bicep pins a Node runtime');
-    assert.match(readFileSync(`${root}scripts/build.ts`, 'utf8'), new RegExp(`target: 'node${runtime}'`));
+    assert.match(readFileSync(`${root}scripts/bundle-options.ts`, 'utf8'), new RegExp(`target: 'node${runtime}'`));
     const engines = JSON.parse(readFileSync(`${root}package.json`, 'utf8')).engines.node;
     assert.ok(semver.satisfies(`${runtime}.0.0`, engines), `engines ${engines} admits Azure's Node ${runtime}`);
   });
