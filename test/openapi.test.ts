@@ -362,7 +362,9 @@ describe('GET /api/v1/openapi.json', () => {
           route: 'v1/things/{id:guid}/items',
           methods: ['GET', 'POST'],
           query: z.object({
-            limit: z.optional(z.coerce.number().check(z.int(), z.gte(1), z.lte(100))).check(z.describe('Page size.')),
+            limit: z
+              .optional(z.coerce.number().check(z.int(), z.gte(1), z.lte(100)))
+              .register(z.globalRegistry, { description: 'Page size.' }),
             order: z.enum(['asc', 'desc']),
           }),
           body: z.object({

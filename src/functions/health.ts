@@ -9,10 +9,12 @@ const backendSchema = z.object({
   priority: z.int(),
   weight: z.number(),
   state: z.enum(['healthy', 'cooling', 'open', 'half-open']),
-  until: z.optional(z.string()).check(z.describe('When the cool-down or open circuit ends (ISO time).')),
+  until: z
+    .optional(z.string())
+    .register(z.globalRegistry, { description: 'When the cool-down or open circuit ends (ISO time).' }),
   recent: z
     .object({ ok: z.int(), throttled: z.int(), failed: z.int(), rejected: z.int() })
-    .check(z.describe('Call outcomes in the last minute, on this instance.')),
+    .register(z.globalRegistry, { description: 'Call outcomes in the last minute, on this instance.' }),
 });
 
 export const healthResponseSchema = z.object({
@@ -21,16 +23,16 @@ export const healthResponseSchema = z.object({
     kind: z.enum(['azure-openai', 'openai-compatible', 'none']),
     host: z.nullable(z.string()),
     auth: z.string(),
-    backends: z
-      .array(backendSchema)
-      .check(z.describe("This instance's view of each backend: routing state is per instance.")),
+    backends: z.array(backendSchema).register(z.globalRegistry, {
+      description: "This instance's view of each backend: routing state is per instance.",
+    }),
   }),
   store: z.object({
     kind: z.enum(['connection-string', 'table-endpoint', 'none']),
     host: z.nullable(z.string()),
     state: z
       .enum(['ok', 'down', 'unconfigured'])
-      .check(z.describe('From a probe made at most every 5 s; `down` also fails fast.')),
+      .register(z.globalRegistry, { description: 'From a probe made at most every 5 s; `down` also fails fast.' }),
   }),
 });
 

@@ -4,10 +4,12 @@ import { principalOf } from '../http/principal.js';
 import { usageOf } from '../quotas/quota.js';
 
 const windowSchema = z.object({
-  limit: z.nullable(z.int()).check(z.describe('Tokens allowed in the window; null when that limit is off.')),
+  limit: z
+    .nullable(z.int())
+    .register(z.globalRegistry, { description: 'Tokens allowed in the window; null when that limit is off.' }),
   used: z.int(),
   remaining: z.nullable(z.int()),
-  resets_at: z.int().check(z.describe('Unix seconds when the window starts afresh.')),
+  resets_at: z.int().register(z.globalRegistry, { description: 'Unix seconds when the window starts afresh.' }),
 });
 export const usageResponseSchema = z.object({
   object: z.literal('usage'),

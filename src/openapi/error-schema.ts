@@ -21,18 +21,15 @@ void everyErrorTypeListed;
 export const errorBodySchema = z
   .object({
     error: z.object({
-      message: z.string().check(z.describe('What went wrong, for a human.')),
+      message: z.string().register(z.globalRegistry, { description: 'What went wrong, for a human.' }),
       type: z.enum(errorTypes),
-      param: z
-        .nullable(z.string())
-        .check(z.describe("The request field at fault in OpenAI's notation (`messages[0].content`), or null.")),
-      code: z
-        .nullable(z.string())
-        .check(
-          z.describe(
-            'A stable machine-readable code (`invalid_value`, `missing_required_parameter`, `not_found`, …), or null.',
-          ),
-        ),
+      param: z.nullable(z.string()).register(z.globalRegistry, {
+        description: "The request field at fault in OpenAI's notation (`messages[0].content`), or null.",
+      }),
+      code: z.nullable(z.string()).register(z.globalRegistry, {
+        description:
+          'A stable machine-readable code (`invalid_value`, `missing_required_parameter`, `not_found`, …), or null.',
+      }),
     }),
   })
-  .check(z.describe("OpenAI's error shape: all four keys are always present."));
+  .register(z.globalRegistry, { description: "OpenAI's error shape: all four keys are always present." });

@@ -41,19 +41,16 @@ export const AZURE_PREVIEW_API_VERSIONS = [
 export const AZURE_API_VERSIONS: readonly string[] = [...AZURE_GA_API_VERSIONS, ...AZURE_PREVIEW_API_VERSIONS];
 
 export const azureQuerySchema = z.object({
-  'api-version': z
-    .enum([...AZURE_GA_API_VERSIONS, ...AZURE_PREVIEW_API_VERSIONS])
-    .check(
-      z.describe(
-        "Azure's api-version (required, as on Azure); only validated: the upstream gets the configured version.",
-      ),
-    ),
+  'api-version': z.enum([...AZURE_GA_API_VERSIONS, ...AZURE_PREVIEW_API_VERSIONS]).register(z.globalRegistry, {
+    description:
+      "Azure's api-version (required, as on Azure); only validated: the upstream gets the configured version.",
+  }),
 });
 
 /** Azure picks the model by the deployment in the path and ignores `model`; clients send anything there, even ''. */
 const ignoredModel = z
   .optional(z.string().check(z.maxLength(256)))
-  .check(z.describe('Ignored, as on Azure: the deployment in the path names the model.'));
+  .register(z.globalRegistry, { description: 'Ignored, as on Azure: the deployment in the path names the model.' });
 const unsupported = (why: string) => z.optional(z.never({ error: why }));
 
 export const azureChatRequestSchema = z.extend(chatCompletionRequestSchema, {

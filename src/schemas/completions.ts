@@ -20,9 +20,9 @@ export const completionRequestSchema = z.object({
       tokenIdsSchema,
       z.array(tokenIdsSchema).check(z.minLength(1), z.maxLength(2048)),
     ])
-    .check(
-      z.describe('The text to continue: a string, strings, a token array, or token arrays (OpenAI accepts all four).'),
-    ),
+    .register(z.globalRegistry, {
+      description: 'The text to continue: a string, strings, a token array, or token arrays (OpenAI accepts all four).',
+    }),
   max_tokens: z.optional(z.nullable(maxTokensSchema)),
   ...samplingFields,
   logprobs: z.optional(z.nullable(z.int().check(z.gte(0), z.lte(5)))),

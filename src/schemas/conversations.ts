@@ -17,12 +17,12 @@ export const MAX_STORED_CHARS = 400_000;
 export const createConversationSchema = z.object({
   system: z
     .optional(z.string().check(z.maxLength(MAX_STORED_CHARS)))
-    .check(z.describe('System prompt kept with the conversation and sent with every turn.')),
+    .register(z.globalRegistry, { description: 'System prompt kept with the conversation and sent with every turn.' }),
   model: z.optional(modelSchema),
   title: z.optional(z.string().check(z.maxLength(256))),
   items: z
     .optional(z.array(inputItemSchema).check(z.maxLength(20)))
-    .check(z.describe('Initial items (OpenAI Conversations API), up to 20.')),
+    .register(z.globalRegistry, { description: 'Initial items (OpenAI Conversations API), up to 20.' }),
   metadata: z.optional(z.nullable(metadataSchema)),
 });
 
@@ -42,16 +42,18 @@ export const conversationSchema = z.object({
   model: z.string(),
   system: z.nullable(z.string()),
   message_count: z.int(),
-  metadata: z.record(z.string(), z.string()).check(z.describe('Up to 16 string pairs (OpenAI conversation metadata).')),
+  metadata: z
+    .record(z.string(), z.string())
+    .register(z.globalRegistry, { description: 'Up to 16 string pairs (OpenAI conversation metadata).' }),
 });
 
 export const storedMessageSchema = z.object({
   id: z.string(),
   object: z.literal('conversation.message'),
   seq: z.int(),
-  role: z
-    .enum(['user', 'assistant', 'system', 'developer', 'tool'])
-    .check(z.describe('`tool` rows and assistant rows holding function calls come from the Responses API.')),
+  role: z.enum(['user', 'assistant', 'system', 'developer', 'tool']).register(z.globalRegistry, {
+    description: '`tool` rows and assistant rows holding function calls come from the Responses API.',
+  }),
   content: z.string(),
   tokens: z.int(),
   created_at: z.int(),
@@ -84,11 +86,8 @@ export const messageListSchema = listOf(storedMessageSchema);
 export const postMessageSchema = z.object({
   content: z
     .string()
-    .check(
-      z.minLength(1),
-      z.maxLength(MAX_STORED_CHARS),
-      z.describe('The new user message; history is added by the service.'),
-    ),
+    .check(z.minLength(1), z.maxLength(MAX_STORED_CHARS))
+    .register(z.globalRegistry, { description: 'The new user message; history is added by the service.' }),
   stream: z.optional(z.boolean()),
   max_tokens: z.optional(maxTokensSchema),
   temperature: z.optional(temperatureSchema),
@@ -102,14 +101,14 @@ export const postMessageSchema = z.object({
 export type PostMessage = z.infer<typeof postMessageSchema>;
 
 export const turnResponseSchema = z.object({
-  id: z.string().check(z.describe('Id of the stored assistant message.')),
+  id: z.string().register(z.globalRegistry, { description: 'Id of the stored assistant message.' }),
   object: z.literal('conversation.turn'),
   conversation_id: z.string(),
   user_message_id: z.string(),
   message: z.object({ role: z.literal('assistant'), content: z.string() }),
   finish_reason: z.nullable(z.string()),
   usage: z.optional(usageSchema),
-  history_messages: z
-    .int()
-    .check(z.describe('How many stored messages were sent with this turn (after trimming to the context window).')),
+  history_messages: z.int().register(z.globalRegistry, {
+    description: 'How many stored messages were sent with this turn (after trimming to the context window).',
+  }),
 });

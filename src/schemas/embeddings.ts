@@ -10,11 +10,11 @@ export const embeddingsRequestSchema = z.object({
       z.array(z.int().check(z.nonnegative())).check(z.minLength(1)),
       z.array(z.array(z.int().check(z.nonnegative())).check(z.minLength(1))).check(z.minLength(1), z.maxLength(2048)),
     ])
-    .check(z.describe('A string, up to 2,048 strings, or token arrays.')),
+    .register(z.globalRegistry, { description: 'A string, up to 2,048 strings, or token arrays.' }),
   dimensions: z.optional(z.int().check(z.gte(1), z.lte(3072))),
   encoding_format: z
     .optional(z.enum(['float', 'base64']))
-    .check(z.describe('`base64` is little-endian float32, as OpenAI sends it.')),
+    .register(z.globalRegistry, { description: '`base64` is little-endian float32, as OpenAI sends it.' }),
   user: z.optional(userSchema),
 });
 export type EmbeddingsRequest = z.infer<typeof embeddingsRequestSchema>;

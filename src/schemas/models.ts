@@ -2,13 +2,13 @@ import * as z from 'zod/mini';
 
 /** OpenAI's model object (https://platform.openai.com/docs/api-reference/models/object). */
 export const modelObjectSchema = z.object({
-  id: z.string().check(z.describe('The deployment alias callers pass as `model`.')),
+  id: z.string().register(z.globalRegistry, { description: 'The deployment alias callers pass as `model`.' }),
   object: z.literal('model'),
   created: z.int(),
   owned_by: z.string(),
   capabilities: z
     .array(z.enum(['chat', 'completions', 'embeddings']))
-    .check(z.describe("What the deployment answers (this service's addition).")),
+    .register(z.globalRegistry, { description: "What the deployment answers (this service's addition)." }),
 });
 export type ModelObject = z.infer<typeof modelObjectSchema>;
 

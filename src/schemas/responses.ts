@@ -17,7 +17,8 @@ const inputImage = z.object({
   type: z.literal('input_image'),
   image_url: z
     .string()
-    .check(z.minLength(1), z.maxLength(1_000_000), z.describe('An https: or data: URL (file ids are not supported).')),
+    .check(z.minLength(1), z.maxLength(1_000_000))
+    .register(z.globalRegistry, { description: 'An https: or data: URL (file ids are not supported).' }),
   detail: z.optional(z.enum(['auto', 'low', 'high'])),
 });
 export const contentPartSchema = z.discriminatedUnion('type', [inputText, outputText, refusal, inputImage]);
@@ -57,7 +58,9 @@ export const itemReferenceSchema = z.object({
 export type ItemReference = z.infer<typeof itemReferenceSchema>;
 
 export const functionToolSchema = z.object({
-  type: z.literal('function').check(z.describe('Only function tools are offered (no built-in tools).')),
+  type: z
+    .literal('function')
+    .register(z.globalRegistry, { description: 'Only function tools are offered (no built-in tools).' }),
   name: z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/)),
   description: z.optional(z.nullable(z.string().check(z.maxLength(100_000)))),
   parameters: z.optional(z.nullable(z.record(z.string(), z.unknown()))),
@@ -83,24 +86,26 @@ export const toolChoiceSchema = z.union([
   z.object({ type: z.literal('function'), name: z.string().check(z.minLength(1), z.maxLength(64)) }),
 ]);
 
-const metadataSchema = z.record(z.string().check(z.maxLength(64)), z.string().check(z.maxLength(512))).check(
-  z.refine((m) => Object.keys(m).length <= 16, 'at most 16 keys'),
-  z.describe('Up to 16 string pairs kept with the object.'),
-);
+const metadataSchema = z
+  .record(z.string().check(z.maxLength(64)), z.string().check(z.maxLength(512)))
+  .check(z.refine((m) => Object.keys(m).length <= 16, 'at most 16 keys'))
+  .register(z.globalRegistry, { description: 'Up to 16 string pairs kept with the object.' });
 
 export const createResponseSchema = z.object({
   model: z.optional(modelSchema),
   input: z.union([text, z.array(z.union([inputItemSchema, itemReferenceSchema])).check(z.maxLength(1000))]),
-  instructions: z
-    .optional(z.nullable(text))
-    .check(z.describe('A system message for this response only (not carried by previous_response_id).')),
+  instructions: z.optional(z.nullable(text)).register(z.globalRegistry, {
+    description: 'A system message for this response only (not carried by previous_response_id).',
+  }),
   previous_response_id: z.optional(z.nullable(z.string().check(z.maxLength(128)))),
   conversation: z.optional(
     z.nullable(z.union([z.string().check(z.maxLength(128)), z.object({ id: z.string().check(z.maxLength(128)) })])),
   ),
   store: z.optional(z.nullable(z.boolean())),
   stream: z.optional(z.nullable(z.boolean())),
-  background: z.optional(z.nullable(z.boolean())).check(z.describe('Not offered: `true` is a 400.')),
+  background: z
+    .optional(z.nullable(z.boolean()))
+    .register(z.globalRegistry, { description: 'Not offered: `true` is a 400.' }),
   max_output_tokens: z.optional(z.nullable(maxTokensSchema)),
   temperature: z.optional(z.nullable(temperatureSchema)),
   top_p: z.optional(z.nullable(topPSchema)),

@@ -3,19 +3,17 @@ import { ACCEPTED_ENCODING_NAMES } from '../tokens/encoding-names.js';
 
 export const encodingNameSchema = z
   .enum(ACCEPTED_ENCODING_NAMES)
-  .check(z.describe('Encoding by name; `gpt2` is an alias of `r50k_base`.'));
+  .register(z.globalRegistry, { description: 'Encoding by name; `gpt2` is an alias of `r50k_base`.' });
 
-const modelSchema = z
-  .string()
-  .check(
-    z.minLength(1),
-    z.maxLength(256),
-    z.describe('Model or deployment name; picks its encoding (e.g. gpt-4o → o200k_base).'),
-  );
+const modelSchema = z.string().check(z.minLength(1), z.maxLength(256)).register(z.globalRegistry, {
+  description: 'Model or deployment name; picks its encoding (e.g. gpt-4o → o200k_base).',
+});
 
 const allowedSpecialSchema = z
   .union([z.literal('all'), z.array(z.string().check(z.maxLength(64))).check(z.maxLength(64))])
-  .check(z.describe('Special tokens (e.g. `<|endoftext|>`) to encode as such; by default they are ordinary text.'));
+  .register(z.globalRegistry, {
+    description: 'Special tokens (e.g. `<|endoftext|>`) to encode as such; by default they are ordinary text.',
+  });
 
 // Message parts as the chat API accepts them; only text counts toward the prompt here.
 const countMessageSchema = z.object({
@@ -27,17 +25,20 @@ const countMessageSchema = z.object({
 });
 
 export const tokenizeTextRequestSchema = z.object({
-  text: z.string().check(z.describe('Text to encode.')),
+  text: z.string().register(z.globalRegistry, { description: 'Text to encode.' }),
   encoding: z.optional(encodingNameSchema),
   model: z.optional(modelSchema),
   allowed_special: z.optional(allowedSpecialSchema),
-  count_only: z.optional(z.boolean()).check(z.describe('Return only the count, not the token ids.')),
+  count_only: z
+    .optional(z.boolean())
+    .register(z.globalRegistry, { description: 'Return only the count, not the token ids.' }),
 });
 
 export const tokenizeMessagesRequestSchema = z.object({
   messages: z
     .array(countMessageSchema)
-    .check(z.minLength(1), z.describe('A chat `messages` array; its prompt-token count is returned.')),
+    .check(z.minLength(1))
+    .register(z.globalRegistry, { description: 'A chat `messages` array; its prompt-token count is returned.' }),
   encoding: z.optional(encodingNameSchema),
   model: z.optional(modelSchema),
 });
@@ -51,7 +52,7 @@ export const tokenizeResponseSchema = z.object({
 });
 
 export const detokenizeRequestSchema = z.object({
-  tokens: z.array(z.int().check(z.nonnegative())).check(z.describe('Token ids to decode.')),
+  tokens: z.array(z.int().check(z.nonnegative())).register(z.globalRegistry, { description: 'Token ids to decode.' }),
   encoding: z.optional(encodingNameSchema),
   model: z.optional(modelSchema),
 });

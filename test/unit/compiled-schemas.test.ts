@@ -169,3 +169,42 @@ describe('compiled request schemas', () => {
     });
   }
 });
+
+/**
+ * The model and tokenizer routes' schemas compile whole: no part of them left to zod's interpreter (a "runtime
+ * island", which zod/v4/core/compile.js emits for what its code generator cannot model — a `z.describe` check made
+ * every such field one, run through the interpreter on every request). zod marks a parser holding an island
+ * `definite: false`. The list routes' coerced `limit` and the metadata records' size check stay islands.
+ */
+describe('compiled request schemas: the hot routes have no interpreted islands', () => {
+  const hot =
+    /^(chatCompletions|completions|embeddings|azure(V1)?(ChatCompletions|Completions|Embeddings)|tokenize|detokenize|postMessage)$/;
+  const hotSchemas = functions
+    .filter((fn) => hot.test(fn.name))
+    .flatMap((fn) => [fn.docs.body, fn.docs.query].filter((s) => s !== undefined).map((s) => [fn.name, s] as const));
+
+  it('covers the model and tokenizer routes', () => assert.ok(hotSchemas.length >= 12, `${hotSchemas.length}`));
+
+  for (const [name, schema] of hotSchemas) {
+    it(`${name}: compiled whole`, () => {
+      const compiled = z.compile(schema) as unknown as { _zod: { bag: { validator?: { definite?: boolean } } } };
+      assert.notEqual(compiled, schema, 'not compiled at all');
+      assert.equal(compiled._zod.bag.validator?.definite, true, 'a part of it runs through the interpreter');
+    });
+  }
+
+  it('a z.describe check is what made an island (the rule the lint forbids)', () => {
+    // eslint-disable-next-line no-restricted-properties -- the construct the rule forbids, shown to make an island
+    const described = z.object({ n: z.optional(z.int().check(z.gte(1), z.describe('how many'))) });
+    const registered = z.object({
+      n: z.optional(z.int().check(z.gte(1)).register(z.globalRegistry, { description: 'how many' })),
+    });
+    const definite = (s: z.core.$ZodType) =>
+      (z.compile(s) as unknown as { _zod: { bag: { validator?: { definite?: boolean } } } })._zod.bag.validator
+        ?.definite;
+    assert.equal(definite(described), false);
+    assert.equal(definite(registered), true);
+    const properties = z.toJSONSchema(registered).properties as Record<string, { description?: string }>;
+    assert.equal(properties.n?.description, 'how many');
+  });
+});

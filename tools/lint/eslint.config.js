@@ -47,6 +47,17 @@ export default defineConfig(
         'error',
         { code: 120, ignoreStrings: true, ignoreTemplateLiterals: true, ignoreUrls: true, ignoreRegExpLiterals: true },
       ],
+      // zod's compiler cannot compile a `z.describe` check: every field holding one ran through the interpreter on
+      // every request (docs/benchmarks.md, issue 20). A description goes in the registry instead.
+      'no-restricted-properties': [
+        'error',
+        {
+          object: 'z',
+          property: 'describe',
+          message:
+            "Use `.register(z.globalRegistry, { description })`: zod's compiler cannot compile a describe check.",
+        },
+      ],
     },
   },
   {
