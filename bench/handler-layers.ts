@@ -3,8 +3,8 @@
  * one layer of this API's own code to the one before, so the CPU each layer costs per request is the difference
  * between neighbours. Bundled by the bench (esbuild, as dist/ is) and run in its plain-JavaScript child.
  */
-import type { HttpRequest, HttpResponseInit } from '@azure/functions';
-import { defineFunction, type ApiHandler } from '../src/http/handler.js';
+import type { HttpResponseInit } from '@azure/functions';
+import { defineFunction, type ApiHandler, type RouteInput } from '../src/http/handler.js';
 import { answerResponse, callContext } from '../src/http/model-answer.js';
 import { readBodyText, readJson } from '../src/http/request.js';
 import { chatCompletionRequestSchema } from '../src/schemas/chat.js';
@@ -25,14 +25,15 @@ async function forward(value: unknown): Promise<HttpResponseInit> {
 }
 
 /** A chat route on `defineFunction` (request id, CORS and security headers, the telemetry record) doing `handle`. */
-const route = (handle: (body: Record<string, unknown>, request: HttpRequest) => Promise<HttpResponseInit>) =>
+type Input = RouteInput<Record<string, unknown>, undefined, { id: string } | null>;
+const route = (handle: (body: Record<string, unknown>, input: Input) => Promise<HttpResponseInit>) =>
   defineFunction({
     name: 'chatCompletions',
     route: 'v1/chat/completions',
     methods: ['POST'],
     body: chatCompletionRequestSchema,
     docs: { summary: 'bench', tags: [] },
-    handle: ({ body, request }) => handle(body, request),
+    handle: (input) => handle(input.body, input),
   }).handler;
 
 const withoutModel = ({ model: _model, ...rest }: Record<string, unknown>) => rest;
@@ -55,12 +56,12 @@ export const layers: [string, ApiHandler][] = [
   ],
   [
     '+ model-call pipeline, no telemetry observer',
-    route(async (body, request) =>
-      answerResponse(await createChatCompletion(body as never, { ...callContext(request), telemetry: undefined })),
+    route(async (body, input) =>
+      answerResponse(await createChatCompletion(body as never, { ...callContext(input), telemetry: undefined })),
     ),
   ],
   [
     '+ telemetry observer (the whole chat route, bundled here)',
-    route(async (body, request) => answerResponse(await createChatCompletion(body as never, callContext(request)))),
+    route(async (body, input) => answerResponse(await createChatCompletion(body as never, callContext(input)))),
   ],
 ];

@@ -92,7 +92,7 @@ function deploymentFor(capability: Capability, request: HttpRequest): string {
   );
 }
 
-const azureContext = (request: HttpRequest) => ({ ...callContext(request), azureShape: true });
+const azureContext = (input: Parameters<typeof callContext>[0]) => ({ ...callContext(input), azureShape: true });
 
 const deploymentRoutes = [
   defineFunction({
@@ -108,10 +108,11 @@ const deploymentRoutes = [
       responses: { 200: chatCompletionSchema },
       streams: true,
     },
-    async handle({ request, body }) {
+    async handle(input) {
+      const { request, body } = input;
       checkApiVersion(request);
       const model = deploymentFor('chat', request);
-      return answerResponse(await createChatCompletion({ ...body, model }, azureContext(request)));
+      return answerResponse(await createChatCompletion({ ...body, model }, azureContext(input)));
     },
   }),
   defineFunction({
@@ -128,10 +129,11 @@ const deploymentRoutes = [
       responses: { 200: completionSchema },
       streams: true,
     },
-    async handle({ request, body }) {
+    async handle(input) {
+      const { request, body } = input;
       checkApiVersion(request);
       const model = deploymentFor('completions', request);
-      return answerResponse(await createCompletion({ ...body, model }, azureContext(request)));
+      return answerResponse(await createCompletion({ ...body, model }, azureContext(input)));
     },
   }),
   defineFunction({
@@ -146,10 +148,11 @@ const deploymentRoutes = [
       query: azureQuerySchema,
       responses: { 200: embeddingsResponseSchema },
     },
-    async handle({ request, body }) {
+    async handle(input) {
+      const { request, body } = input;
       checkApiVersion(request);
       const model = deploymentFor('embeddings', request);
-      const context = azureContext(request);
+      const context = azureContext(input);
       return json(200, await createEmbeddings({ ...body, model }, context), backendHeaders(context.trace?.backend));
     },
   }),

@@ -15,8 +15,8 @@ export const chatFunctions = [
       responses: { 200: chatCompletionSchema },
       streams: true,
     },
-    async handle({ body, request }) {
-      return answerResponse(await createChatCompletion(body, callContext(request)));
+    async handle(input) {
+      return answerResponse(await createChatCompletion(input.body, callContext(input)));
     },
   }),
 ];

@@ -15,8 +15,8 @@ export const completionsFunctions = [
       responses: { 200: completionSchema },
       streams: true,
     },
-    async handle({ body, request }) {
-      return answerResponse(await createCompletion(body, callContext(request)));
+    async handle(input) {
+      return answerResponse(await createCompletion(input.body, callContext(input)));
     },
   }),
 ];

@@ -125,8 +125,9 @@ export const conversationFunctions = [
       responses: { 200: turnResponseSchema },
       streams: true,
     },
-    async handle({ params, body, principal, request }) {
-      const context = { ...callContext(request), caller: principal.id };
+    async handle(input) {
+      const { params, body, principal } = input;
+      const context = { ...callContext(input), caller: principal.id };
       return answerResponse(await runTurn(conversations(), params.id ?? '', body, context));
     },
   }),

@@ -14,9 +14,9 @@ export const embeddingsFunctions = [
       tags: ['models'],
       responses: { 200: embeddingsResponseSchema },
     },
-    async handle({ body, request }) {
-      const context = callContext(request);
-      const answer = await createEmbeddings(body, context);
+    async handle(input) {
+      const context = callContext(input);
+      const answer = await createEmbeddings(input.body, context);
       return json(200, answer, backendHeaders(context.trace?.backend));
     },
   }),

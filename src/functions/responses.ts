@@ -51,8 +51,8 @@ export const responseFunctions = [
       responses: { 200: responseObjectSchema },
       streams: true,
     },
-    async handle({ body, request }) {
-      return answerResponse(await createResponse(body, callContext(request)));
+    async handle(input) {
+      return answerResponse(await createResponse(input.body, callContext(input)));
     },
   }),
   defineFunction({

@@ -7,6 +7,7 @@ import { principalOf, requirePrincipal, type Principal } from './principal.js';
 import { parseWith, queryObject, readJson } from './request.js';
 import { requestIdFor } from '../request-scope.js';
 import { openRecord } from './telemetry.js';
+import type { RequestRecord } from '../telemetry/record.js';
 
 export type ApiHandler = (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>;
 
@@ -123,6 +124,8 @@ export interface RouteInput<B, Q, P> {
   principal: P;
   request: HttpRequest;
   context: InvocationContext;
+  /** The request's telemetry record (routes that call the model hand it to the pipeline in their call context). */
+  telemetry: RequestRecord;
 }
 
 /** A route: where it lives, what it accepts (the schemas validate requests AND document them), what it does. */
@@ -158,12 +161,16 @@ export function defineFunction<
   C extends Caller = 'optional',
 >(definition: RouteDefinition<B, Q, C>): ApiFunction {
   const methods: HttpMethod[] = [...definition.methods, 'OPTIONS'];
-  const run = async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
+  const run = async (
+    request: HttpRequest,
+    context: InvocationContext,
+    telemetry: RequestRecord,
+  ): Promise<HttpResponseInit> => {
     const principal = definition.caller === 'required' ? requirePrincipal(request) : principalOf(request);
     const query = definition.query ? parseWith(definition.query, queryObject(request)) : undefined;
     const body = definition.body ? await readJson(request, definition.body) : undefined;
     type Input = Parameters<typeof definition.handle>[0];
-    return definition.handle({ body, query, params: request.params, principal, request, context } as Input);
+    return definition.handle({ body, query, params: request.params, principal, request, context, telemetry } as Input);
   };
   const handler: ApiHandler = async (request, context) => {
     const requestId = requestIdFor(request.headers.get('x-request-id'), context.invocationId);
@@ -174,9 +181,9 @@ export function defineFunction<
     let response: HttpResponseInit;
     let errorCode: string | undefined;
     try {
-      response = preflight
+      response = !record
         ? preflightResponse(origin, request.headers.get('access-control-request-headers'), methods)
-        : await run(request, context);
+        : await run(request, context, record);
     } catch (error) {
       if (!(error instanceof ApiError || error instanceof UpstreamError) || toApiError(error).status >= 500) {
         // Name and message only: never request headers or bodies, which may carry keys or tokens.

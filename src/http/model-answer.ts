@@ -1,17 +1,22 @@
-import type { HttpRequest, HttpResponseInit } from '@azure/functions';
+import type { HttpResponseInit } from '@azure/functions';
 import { RawJson, type CallContext, type ModelAnswer } from '../services/model-call.js';
 import { clientSignal } from './cancellation.js';
-import { json } from './handler.js';
-import { principalOf } from './principal.js';
+import { json, type RouteInput } from './handler.js';
 import { sseResponse } from './sse.js';
-import { recordOf } from './telemetry.js';
 
-/** Quotas charge the signed-in caller (without one, the shared anonymous budget); the call ends if the client goes. */
-export const callContext = (request: HttpRequest): CallContext => ({
-  caller: principalOf(request)?.id ?? null,
+/**
+ * Quotas charge the signed-in caller (without one, the shared anonymous budget); the call ends if the client goes;
+ * the request's telemetry record follows the call.
+ */
+export const callContext = ({
+  request,
+  principal,
+  telemetry,
+}: Pick<RouteInput<unknown, unknown, { id: string } | null>, 'request' | 'principal' | 'telemetry'>): CallContext => ({
+  caller: principal?.id ?? null,
   signal: clientSignal(request),
   trace: {},
-  telemetry: recordOf(request),
+  telemetry,
 });
 
 /** `x-backend`: which upstream backend answered, so callers can see where their traffic went. */

@@ -91,7 +91,10 @@ export async function readJson<S extends z.core.$ZodType>(request: HttpRequest, 
 }
 
 export function parseWith<S extends z.core.$ZodType>(schema: S, value: unknown): z.output<S> {
-  const result = z.safeParse(schemaFor(schema), value);
+  // The schema's own safeParse (every route schema is a zod/mini one): a compiled schema's calls its generated parser
+  // straight away, where z.safeParse first builds a parse context and payload for the interpreter's entry point.
+  const parser = schemaFor(schema) as S & Partial<Pick<z.ZodMiniType<z.output<S>>, 'safeParse'>>;
+  const result = parser.safeParse ? parser.safeParse(value) : z.safeParse(parser, value);
   if (!result.success) throw fromZodError(result.error);
   return result.data;
 }

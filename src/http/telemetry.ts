@@ -1,6 +1,6 @@
 /**
- * The HTTP side of request telemetry: `defineFunction` opens a record per request, the route's call context
- * carries it into the model-call pipeline (`recordOf`), and it is written through the invocation's logger.
+ * The HTTP side of request telemetry: `defineFunction` opens a record per request and hands it to the route (its
+ * call context carries it into the model-call pipeline); it is written through the invocation's logger.
  */
 import type { HttpRequest, InvocationContext } from '@azure/functions';
 import { settings } from '../config.js';
@@ -8,11 +8,6 @@ import { callerHash } from '../telemetry/caller.js';
 import { emitRecord, type TelemetrySettings } from '../telemetry/emit.js';
 import { RequestRecord } from '../telemetry/record.js';
 import { principalOf } from './principal.js';
-
-const records = new WeakMap<HttpRequest, RequestRecord>();
-
-/** The request's record, for the call context of routes that call the model. */
-export const recordOf = (request: HttpRequest): RequestRecord | undefined => records.get(request);
 
 let cachedFor: unknown;
 let cached: { telemetry: TelemetrySettings; salt: string } | undefined;
@@ -55,9 +50,5 @@ export function openRecord(
 ): RequestRecord {
   const { telemetry, salt } = telemetrySettings();
   const identity = { function: fn.name, route: fn.route, method: request.method, caller: callerOf(request, salt) };
-  const record = new RequestRecord(requestId, identity, (fields) =>
-    emitRecord(fields, (line) => context.log(line), telemetry),
-  );
-  records.set(request, record);
-  return record;
+  return new RequestRecord(requestId, identity, (fields) => emitRecord(fields, (line) => context.log(line), telemetry));
 }
