@@ -4,6 +4,7 @@
  */
 import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import https from 'node:https';
+import { deadline } from './deadlines.js';
 
 const agents = new Map<string, http.Agent>();
 
@@ -76,26 +77,26 @@ export function send(
   init: { method: string; headers: Record<string, string>; body?: Buffer; signal?: AbortSignal; timeoutMs: number },
 ): Promise<UpstreamResponse> {
   return new Promise((resolve, reject) => {
-    if (init.signal?.aborted) return reject(new ConnectionError('aborted before sending'));
+    const signal = init.signal;
+    if (signal?.aborted) return reject(new ConnectionError('aborted before sending'));
     const transport = url.protocol === 'https:' ? https : http;
     const headers: Record<string, string | number> = init.headers; // the caller's own object: no copy
     if (init.body !== undefined) headers['content-length'] = init.body.length;
     const request = transport.request({ ...targetOf(url), method: init.method, headers });
-    const timer = setTimeout(
-      () => request.destroy(new TimeoutError(`no answer within ${init.timeoutMs} ms`)),
-      init.timeoutMs,
+    const timeout = deadline(init.timeoutMs, () =>
+      request.destroy(new TimeoutError(`no answer within ${init.timeoutMs} ms`)),
     );
-    const signal = init.signal;
-    const onAbort = () => request.destroy(new ConnectionError('aborted by the caller'));
-    signal?.addEventListener('abort', onAbort, { once: true });
-    request.once('response', (response) => {
-      clearTimeout(timer);
-      if (signal) response.once('close', () => signal.removeEventListener('abort', onAbort));
+    const onAbort = signal ? () => request.destroy(new ConnectionError('aborted by the caller')) : undefined;
+    if (signal) signal.addEventListener('abort', onAbort!, { once: true });
+    // `on`, not `once`: each fires at most once here, and `once` wraps every listener in a closure of its own.
+    request.on('response', (response) => {
+      timeout.cancel();
+      if (signal) response.once('close', () => signal.removeEventListener('abort', onAbort!));
       resolve(new UpstreamResponse(response));
     });
-    request.once('error', (error) => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
+    request.on('error', (error) => {
+      timeout.cancel();
+      if (signal) signal.removeEventListener('abort', onAbort!);
       reject(
         error instanceof TimeoutError || error instanceof ConnectionError ? error : new ConnectionError(error.message),
       );
@@ -108,21 +109,21 @@ export function send(
 export function readText(body: IncomingMessage, timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    const timer = setTimeout(
-      () => body.destroy(new TimeoutError(`body not complete within ${timeoutMs} ms`)),
-      timeoutMs,
+    const timeout = deadline(timeoutMs, () =>
+      body.destroy(new TimeoutError(`body not complete within ${timeoutMs} ms`)),
     );
+    // A promise settles once, so these need no `once` (which wraps each listener in a closure of its own).
     body.on('data', (chunk: Buffer) => chunks.push(chunk));
-    body.once('end', () => {
-      clearTimeout(timer);
-      resolve(Buffer.concat(chunks).toString('utf8'));
+    body.on('end', () => {
+      timeout.cancel();
+      resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'));
     });
-    body.once('error', (error) => {
-      clearTimeout(timer);
+    body.on('error', (error) => {
+      timeout.cancel();
       reject(error instanceof TimeoutError ? error : new ConnectionError(error.message));
     });
-    body.once('close', () => {
-      clearTimeout(timer);
+    body.on('close', () => {
+      timeout.cancel();
       if (!body.complete) reject(new ConnectionError('connection closed before the body ended'));
     });
   });
