@@ -21,7 +21,9 @@ export async function readBodyText(request: HttpRequest, limit = settings().MAX_
   const reader = (body as ReadableStream<Uint8Array>).getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
-  for (;;) {
+  // Once the declared length is in, the body is whole (the HTTP server framed it by that length): no last read just
+  // to learn that the stream is done (each read is a promise and a turn of the web stream's machinery).
+  while (size !== declared) {
     const { done, value } = await reader.read();
     if (done) break;
     size += value.byteLength;
@@ -31,7 +33,10 @@ export async function readBodyText(request: HttpRequest, limit = settings().MAX_
     }
     chunks.push(value);
   }
-  return Buffer.concat(chunks, size).toString('utf8');
+  reader.releaseLock();
+  return chunks.length === 1
+    ? Buffer.from(chunks[0]!.buffer, chunks[0]!.byteOffset, size).toString('utf8')
+    : Buffer.concat(chunks, size).toString('utf8');
 }
 
 /**
