@@ -112,7 +112,7 @@ const deploymentRoutes = [
       const { request, body } = input;
       checkApiVersion(request);
       const model = deploymentFor('chat', request);
-      return answerResponse(await createChatCompletion({ ...body, model }, azureContext(input)));
+      return answerResponse(await createChatCompletion(Object.assign({}, body, { model }), azureContext(input)));
     },
   }),
   defineFunction({
@@ -133,7 +133,7 @@ const deploymentRoutes = [
       const { request, body } = input;
       checkApiVersion(request);
       const model = deploymentFor('completions', request);
-      return answerResponse(await createCompletion({ ...body, model }, azureContext(input)));
+      return answerResponse(await createCompletion(Object.assign({}, body, { model }), azureContext(input)));
     },
   }),
   defineFunction({
@@ -153,7 +153,11 @@ const deploymentRoutes = [
       checkApiVersion(request);
       const model = deploymentFor('embeddings', request);
       const context = azureContext(input);
-      return json(200, await createEmbeddings({ ...body, model }, context), backendHeaders(context.trace?.backend));
+      return json(
+        200,
+        await createEmbeddings(Object.assign({}, body, { model }), context),
+        backendHeaders(context.trace?.backend),
+      );
     },
   }),
 ];

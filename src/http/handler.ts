@@ -34,13 +34,18 @@ export interface ApiFunction {
   docs: RouteDocs;
 }
 
-const SECURITY_HEADERS: Record<string, string> = {
+/**
+ * The security headers and the request id, a new object per answer. One literal: spreading a shared object of them
+ * and adding the id took Node 20 ~3.6 µs per request (a slow path of its V8), Node 22 ~0.1 µs.
+ */
+const securityHeaders = (requestId: string): Record<string, string> => ({
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
   'x-frame-options': 'DENY',
   'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
   'strict-transport-security': 'max-age=31536000',
-};
+  'x-request-id': requestId,
+});
 
 const EXPOSED_HEADERS = 'retry-after, retry-after-ms, x-request-id, x-ratelimit-remaining-tokens, x-backend';
 
@@ -66,7 +71,7 @@ function corsHeaders(origin: string | null): Record<string, string> {
  * CORS for an allowed origin (so a browser app can read even an error), and the request id.
  */
 export function standardHeaders(origin: string | null, requestId: string): Record<string, string> {
-  const headers = { ...SECURITY_HEADERS, 'x-request-id': requestId };
+  const headers = securityHeaders(requestId);
   return origin ? Object.assign(headers, corsHeaders(origin)) : headers;
 }
 
@@ -103,7 +108,7 @@ function withStandardHeaders(response: HttpResponseInit, origin: string | null, 
   } else if (own) {
     for (const name in own) headers[name.toLowerCase()] = own[name]!;
   }
-  return { ...response, headers };
+  return Object.assign({}, response, { headers }); // (not a spread: Node 20, see send in upstream/http.ts)
 }
 
 /**

@@ -186,7 +186,7 @@ export async function callModel<T extends WholeAnswer, C extends Chunk>(
     }
   }
   // Always ask the upstream for usage; the caller only sees a usage chunk when it asked for one.
-  const wire = { ...call.body, stream_options: { include_usage: true } };
+  const wire = Object.assign({}, call.body, { stream_options: { include_usage: true } }); // (not a spread: Node 20)
   let chunks: AsyncGenerator<C, void, undefined>;
   try {
     const upstreamChunks = (call.capability === 'chat'

@@ -162,10 +162,15 @@ export class RequestRecord implements CallObserver {
   }
 
   fields(now = performance.now()): RequestFields {
+    const identity = this.identity;
+    // Named one by one, not spread: a spread of the identity object was the costliest line of the record.
     const fields: RequestFields = {
       event: 'request',
       request_id: this.requestId,
-      ...this.identity,
+      function: identity.function,
+      route: identity.route,
+      method: identity.method,
+      caller: identity.caller,
       status: this.answered?.status ?? 0,
       duration_ms: ms(this.started, now),
       retries: this.retryCauses.length,

@@ -262,7 +262,7 @@ export function createUpstreamClient(
   /** A whole answer's text: `attempt` without an async generator (the hot path; each step of one costs promises). */
   async function text(capability: Capability, body: Record<string, unknown>, options: CallOptions): Promise<string> {
     const notBefore: NotBefore = new Map();
-    const wire = { ...body, stream: false };
+    const wire = Object.assign({}, body, { stream: false }); // not a spread: Node 20 (see send in http.ts)
     try {
       for (;;) {
         const { response, backend } = await call(capability, wire, options, notBefore);
@@ -295,7 +295,7 @@ export function createUpstreamClient(
     options: CallOptions,
   ): AsyncGenerator<T, void, undefined> {
     try {
-      for await (const data of attempt(capability, { ...body, stream: true }, options, (response) =>
+      for await (const data of attempt(capability, Object.assign({}, body, { stream: true }), options, (response) =>
         sseData(response.body, settings.STREAM_IDLE_TIMEOUT_MS),
       )) {
         let chunk: T & { error?: { message?: string } };

@@ -100,7 +100,7 @@ export function openAiCompatibleProvider(settings: Settings): UpstreamProvider {
     routed: false,
     auth: staticAuth(settings.OPENAI_API_KEY ? { authorization: `Bearer ${settings.OPENAI_API_KEY}` } : {}),
     url: urlCache((b, capability) => new URL(`${b.endpoint}/${PATHS[capability]}`)),
-    wireBody: (deployment, body) => ({ ...body, model: deployment }),
+    wireBody: (deployment, body) => Object.assign({}, body, { model: deployment }), // (not a spread: Node 20)
     failure: (status, headers, text) => failureOf(status, headers, text, (e) => e.code === 'content_filter'),
   };
 }
