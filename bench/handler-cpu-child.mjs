@@ -5,8 +5,8 @@ import http from 'node:http';
 import functionsLibrary from '@azure/functions';
 
 const { HttpRequest, InvocationContext } = functionsLibrary;
-const N = Number(process.env.BENCH_REQUESTS ?? 3000);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 11);
+const N = Number(process.env.BENCH_REQUESTS ?? 1000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 40);
 const upstream = new URL(process.env.AZURE_OPENAI_ENDPOINT);
 const registry = process.env.API_SOURCE === 'src' ? '../src/functions/registry.ts' : '../dist/registry.js';
 const { functions } = await import(registry);

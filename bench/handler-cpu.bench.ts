@@ -12,13 +12,16 @@ import { spawnSync } from 'node:child_process';
 import { buildSync } from 'esbuild';
 import { DIST_BUNDLE_OPTIONS } from '../scripts/bundle-options.js';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { startSimulatorProcess } from './processes.js';
+import { pinnedCpus, startSimulatorProcess } from './processes.js';
 
 const root = new URL('../', import.meta.url).pathname;
-const N = Number(process.env.BENCH_REQUESTS ?? 3000);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 11);
+// Short rounds, many of them: the machine's speed drifts over seconds, and a pair of short neighbouring rounds sees
+// the same speed (1,000 × 40 moved the ratio by ±0.01 between runs where 3,000 × 15 moved it by ±0.04).
+const N = Number(process.env.BENCH_REQUESTS ?? 1000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 40);
+const pin = pinnedCpus();
 
-const sim = await startSimulatorProcess();
+const sim = await startSimulatorProcess(pin?.upstream);
 if (!existsSync(`${root}dist/registry.js`) || process.env.BENCH_BUILD === '1')
   spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
 
@@ -41,13 +44,17 @@ function measure(source: 'dist' | 'src'): Rounds {
   const args = source === 'src' ? ['--import', 'tsx'] : [];
   const layers = source === 'dist' && process.env.BENCH_LAYERS === '1' ? { HANDLER_LAYERS: layersBundle } : {};
   // BENCH_NODE: another Node.js for the measuring child (e.g. Node 22, what Azure runs).
-  const child = spawnSync(process.env.BENCH_NODE ?? process.execPath, [...args, 'bench/handler-cpu-child.mjs'], {
+  const node = process.env.BENCH_NODE ?? process.execPath;
+  const command = pin ? ['taskset', '-c', String(pin.measured), node] : [node];
+  const child = spawnSync(command[0]!, [...command.slice(1), ...args, 'bench/handler-cpu-child.mjs'], {
     cwd: root,
     env: {
       ...process.env,
       ...layers,
       AZURE_OPENAI_ENDPOINT: sim.url,
       AZURE_OPENAI_API_KEY: 'bench',
+      BENCH_REQUESTS: String(N),
+      BENCH_ROUNDS: String(ROUNDS),
       API_SOURCE: source,
     },
     encoding: 'utf8',
@@ -64,7 +71,7 @@ const report: Record<string, { floorMs: number; apiMs: number; ratio: number; ro
 const pairedRatio = (results: Rounds, name: string) => median(results.floor.map((f, i) => f / results[name]![i]!));
 let layered: Rounds | undefined;
 console.log(
-  `\n## Chat handler CPU per request, ${N} requests × ${ROUNDS} alternating rounds (medians; the ratio is the median of paired rounds)\n`,
+  `\n## Chat handler CPU per request, ${N} requests × ${ROUNDS} alternating rounds (medians; the ratio is the median of paired rounds)${pin ? `; measured process on CPU ${pin.measured}, simulator on CPU ${pin.upstream}` : ''}\n`,
 );
 console.log('| API loaded from | floor ms | this API ms | this API / floor (requests per CPU second) |');
 console.log('| --- | ---: | ---: | ---: |');

@@ -44,11 +44,12 @@ function callerOf(request: HttpRequest, salt: string): string {
 
 export function openRecord(
   request: HttpRequest,
+  method: string,
   context: InvocationContext,
   fn: { name: string; route: string },
   requestId: string,
 ): RequestRecord {
   const { telemetry, salt } = telemetrySettings();
-  const identity = { function: fn.name, route: fn.route, method: request.method, caller: callerOf(request, salt) };
+  const identity = { function: fn.name, route: fn.route, method, caller: callerOf(request, salt) };
   return new RequestRecord(requestId, identity, (fields) => emitRecord(fields, (line) => context.log(line), telemetry));
 }

@@ -108,13 +108,15 @@ export function createUpstreamClient(
   ): Promise<{ response: UpstreamResponse; backend: Backend }> {
     // Bytes, encoded once for every attempt: a string body is encoded again inside the socket write.
     const payload = Buffer.from(JSON.stringify(provider.wireBody(options.deployment, body)));
-    const accept = body.stream ? 'text/event-stream' : 'application/json';
-    const deadline = Date.now() + settings.UPSTREAM_RETRY_DEADLINE_MS;
+    // A stream asks for events; a whole answer is JSON without asking (one header fewer to validate and send).
+    const accept = body.stream ? 'text/event-stream' : undefined;
+    const started = Date.now();
+    const deadline = started + settings.UPSTREAM_RETRY_DEADLINE_MS;
     const maxSends = Math.max(1, provider.backends.length) * (settings.UPSTREAM_MAX_RETRIES + 1);
     let last: UpstreamError | undefined;
     for (let waits = 0, sends = 0, resumeAt = 0; ;) {
       // After a wait, time is at least its end (a timer may fire a millisecond before Date.now() agrees).
-      const now = Math.max(Date.now(), resumeAt);
+      const now = sends === 0 && waits === 0 ? started : Math.max(Date.now(), resumeAt);
       const backend = sends < maxSends ? router.pick(now, notBefore) : undefined;
       if (!backend) {
         if (provider.backends.length === 0) throw provider.failure(0, {}, '');
@@ -146,9 +148,13 @@ export function createUpstreamClient(
       options.observer?.upstreamSend(backend.name);
       try {
         const auth = provider.auth();
+        const authHeaders = auth instanceof Promise ? await auth : auth;
+        const headers: Record<string, string> = accept
+          ? { 'content-type': 'application/json', accept, ...authHeaders }
+          : { 'content-type': 'application/json', ...authHeaders };
         response = await send(provider.url(backend.config, capability, options.deployment), {
           method: 'POST',
-          headers: { 'content-type': 'application/json', accept, ...(auth instanceof Promise ? await auth : auth) },
+          headers,
           body: payload,
           signal: options.signal,
           timeoutMs: settings.UPSTREAM_TIMEOUT_MS,
@@ -341,13 +347,18 @@ export function upstream(): UpstreamClient {
 /** The deployment a request's `model` names; no model → the capability's default. */
 export function resolveDeployment(capability: Capability, model?: string | null): string {
   const s = loadSettings();
-  const lists: Record<Capability, string[]> = {
-    chat: s.AZURE_OPENAI_CHAT_DEPLOYMENTS,
-    completions: s.AZURE_OPENAI_COMPLETIONS_DEPLOYMENTS,
-    embeddings: s.AZURE_OPENAI_EMBEDDINGS_DEPLOYMENTS,
-  };
-  const known = lists[capability];
+  const known =
+    capability === 'chat'
+      ? s.AZURE_OPENAI_CHAT_DEPLOYMENTS
+      : capability === 'completions'
+        ? s.AZURE_OPENAI_COMPLETIONS_DEPLOYMENTS
+        : s.AZURE_OPENAI_EMBEDDINGS_DEPLOYMENTS;
   if (known.length === 0) {
+    const lists: Record<Capability, string[]> = {
+      chat: s.AZURE_OPENAI_CHAT_DEPLOYMENTS,
+      completions: s.AZURE_OPENAI_COMPLETIONS_DEPLOYMENTS,
+      embeddings: s.AZURE_OPENAI_EMBEDDINGS_DEPLOYMENTS,
+    };
     // An optional capability left off in this deployment (e.g. no completions model in the region): say what is on.
     const configured = Object.entries(lists)
       .filter(([, names]) => names.length > 0)
