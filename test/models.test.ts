@@ -72,6 +72,20 @@ describe('chat', () => {
     assert.equal(res.usage!.prompt_tokens, counted.json.count);
   });
 
+  it('a prompt in several scripts and an emoji reaches the model byte for byte (the body is sent as a string)', async () => {
+    await simReset(stack);
+    const content = 'Grüße 😀 语言 — 你好，世界 ';
+    const res = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content }] });
+    assert.equal(res.object, 'chat.completion');
+    const [sent] = await simRequests(stack);
+    assert.deepEqual((sent!.body as { messages: unknown }).messages, [{ role: 'user', content }]);
+    const counted = await postJson(`${stack.url}/v1/tokenize`, {
+      messages: [{ role: 'user', content }],
+      model: 'gpt-4o-mini',
+    });
+    assert.equal(res.usage!.prompt_tokens, counted.json.count);
+  });
+
   it('streams: no empty-choices chunk reaches the client, content equals the whole answer, usage when asked', async () => {
     const messages = [{ role: 'user' as const, content: 'Count to 10. E.g. 1, 2, 3, 4, ...' }];
     const whole = await client.chat.completions.create({ model: 'gpt-4o-mini', messages, temperature: 0 });

@@ -74,14 +74,22 @@ export class TimeoutError extends Error {
 /** Sends a request and resolves when the response headers arrive; `signal` and the timeout destroy the socket. */
 export function send(
   url: URL,
-  init: { method: string; headers: Record<string, string>; body?: Buffer; signal?: AbortSignal; timeoutMs: number },
+  init: {
+    method: string;
+    headers: Record<string, string>;
+    body?: string | Buffer;
+    signal?: AbortSignal;
+    timeoutMs: number;
+  },
 ): Promise<UpstreamResponse> {
   return new Promise((resolve, reject) => {
     const signal = init.signal;
     if (signal?.aborted) return reject(new ConnectionError('aborted before sending'));
     const transport = url.protocol === 'https:' ? https : http;
     const headers: Record<string, string | number> = init.headers; // the caller's own object: no copy
-    if (init.body !== undefined) headers['content-length'] = init.body.length;
+    const body = init.body;
+    if (body !== undefined)
+      headers['content-length'] = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
     const target = targetOf(url);
     // Named one by one: Node 20's V8 took ~2 µs for `{ ...target, method, headers }` (a spread of an object and keys
     // new to it is a slow path there; ~0.04 µs on Node 22). The same goes for the body copies in client.ts.
