@@ -190,9 +190,10 @@ export function defineFunction<
     let response: HttpResponseInit;
     let errorCode: string | undefined;
     try {
-      response = !record
-        ? preflightResponse(origin, headers.get('access-control-request-headers'), methods)
-        : await run(request, context, headers, record);
+      // A preflight has no record (it is not a request to count): the answer is CORS alone.
+      response = record
+        ? await run(request, context, headers, record)
+        : preflightResponse(origin, headers.get('access-control-request-headers'), methods);
     } catch (error) {
       if (!(error instanceof ApiError || error instanceof UpstreamError) || toApiError(error).status >= 500) {
         // Name and message only: never request headers or bodies, which may carry keys or tokens.

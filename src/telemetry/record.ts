@@ -163,7 +163,7 @@ export class RequestRecord implements CallObserver {
 
   fields(now = performance.now()): RequestFields {
     const identity = this.identity;
-    // Named one by one, not spread: a spread of the identity object was the costliest line of the record.
+    // Named one by one: a spread followed by more keys is a slow path on Node 20 (see send in upstream/http.ts).
     const fields: RequestFields = {
       event: 'request',
       request_id: this.requestId,
