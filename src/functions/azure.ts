@@ -6,10 +6,9 @@
  * the caller is who the platform says (Easy Auth's principal headers), as on every route.
  */
 import type { HttpRequest } from '@azure/functions';
-import { settings } from '../config.js';
 import { ApiError } from '../http/errors.js';
 import { defineFunction, json, type ApiFunction } from '../http/handler.js';
-import type { Capability } from '../upstream/index.js';
+import { deploymentLists, type Capability } from '../upstream/index.js';
 import {
   AZURE_API_VERSIONS,
   azureChatRequestSchema,
@@ -66,12 +65,7 @@ function checkApiVersion(request: HttpRequest): void {
  */
 function deploymentFor(capability: Capability, request: HttpRequest): string {
   const deployment = request.params.deployment ?? '';
-  const s = settings();
-  const byCapability: Record<Capability, string[]> = {
-    chat: s.AZURE_OPENAI_CHAT_DEPLOYMENTS,
-    completions: s.AZURE_OPENAI_COMPLETIONS_DEPLOYMENTS,
-    embeddings: s.AZURE_OPENAI_EMBEDDINGS_DEPLOYMENTS,
-  };
+  const byCapability = deploymentLists();
   if (byCapability[capability].includes(deployment)) return deployment;
   const known = `Deployments for ${capability}: ${byCapability[capability].join(', ')}.`;
   if (Object.values(byCapability).some((names) => names.includes(deployment))) {

@@ -1,17 +1,15 @@
-import { settings } from '../config.js';
 import { notFound } from '../errors.js';
 import { defineFunction, json } from '../http/handler.js';
 import { modelListSchema, modelObjectSchema, type ModelObject } from '../schemas/models.js';
-import type { Capability } from '../upstream/index.js';
+import { deploymentLists, type Capability } from '../upstream/index.js';
 
 /** No deployment date is known here; a fixed value keeps answers stable (clients only display it). */
 const CREATED = 1_700_000_000;
 
 /** Every configured deployment alias once, with the capabilities it is configured for, in configuration order. */
 export function configuredModels(): ModelObject[] {
-  const s = settings();
   const byAlias = new Map<string, ModelObject>();
-  const add = (capability: Extract<Capability, 'chat' | 'completions' | 'embeddings'>, aliases: string[]) => {
+  for (const [capability, aliases] of Object.entries(deploymentLists()) as [Capability, readonly string[]][]) {
     for (const id of aliases) {
       const model = byAlias.get(id) ?? {
         id,
@@ -23,10 +21,7 @@ export function configuredModels(): ModelObject[] {
       model.capabilities.push(capability);
       byAlias.set(id, model);
     }
-  };
-  add('chat', s.AZURE_OPENAI_CHAT_DEPLOYMENTS);
-  add('completions', s.AZURE_OPENAI_COMPLETIONS_DEPLOYMENTS);
-  add('embeddings', s.AZURE_OPENAI_EMBEDDINGS_DEPLOYMENTS);
+  }
   return [...byAlias.values()];
 }
 

@@ -345,21 +345,31 @@ export function upstream(): UpstreamClient {
   return shared;
 }
 
-/** The deployment a request's `model` names; no model → the capability's default. */
-export function resolveDeployment(capability: Capability, model?: string | null): string {
+let listsFor: Settings | undefined;
+let lists: Readonly<Record<Capability, readonly string[]>> | undefined;
+
+/**
+ * The configured deployment aliases of each capability, in configuration order. Worked out once per settings object
+ * (they do not change at run time): every model request asks.
+ */
+export function deploymentLists(): Readonly<Record<Capability, readonly string[]>> {
   const s = loadSettings();
-  const known =
-    capability === 'chat'
-      ? s.AZURE_OPENAI_CHAT_DEPLOYMENTS
-      : capability === 'completions'
-        ? s.AZURE_OPENAI_COMPLETIONS_DEPLOYMENTS
-        : s.AZURE_OPENAI_EMBEDDINGS_DEPLOYMENTS;
-  if (known.length === 0) {
-    const lists: Record<Capability, string[]> = {
+  if (listsFor !== s || !lists) {
+    lists = {
       chat: s.AZURE_OPENAI_CHAT_DEPLOYMENTS,
       completions: s.AZURE_OPENAI_COMPLETIONS_DEPLOYMENTS,
       embeddings: s.AZURE_OPENAI_EMBEDDINGS_DEPLOYMENTS,
     };
+    listsFor = s;
+  }
+  return lists;
+}
+
+/** The deployment a request's `model` names; no model → the capability's default. */
+export function resolveDeployment(capability: Capability, model?: string | null): string {
+  const lists = deploymentLists();
+  const known = lists[capability];
+  if (known.length === 0) {
     // An optional capability left off in this deployment (e.g. no completions model in the region): say what is on.
     const configured = Object.entries(lists)
       .filter(([, names]) => names.length > 0)

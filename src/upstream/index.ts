@@ -1,5 +1,6 @@
 export {
   createUpstreamClient,
+  deploymentLists,
   resolveDeployment,
   upstream,
   type CallOptions,
