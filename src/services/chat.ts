@@ -9,7 +9,7 @@ export async function createChatCompletion(
 ): Promise<ModelAnswer<ChatCompletion>> {
   const { model, ...body } = request;
   const deployment = resolveDeployment('chat', model);
-  return callModel<ChatCompletion, ChatCompletionChunk>(
+  return await callModel<ChatCompletion, ChatCompletionChunk>(
     {
       capability: 'chat',
       deployment,

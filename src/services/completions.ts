@@ -13,7 +13,7 @@ export async function createCompletion(
   // A token array counts as its length; the texts are counted (off the main thread when large).
   const texts = prompts.filter((p): p is string => typeof p === 'string');
   const ids = prompts.reduce<number>((sum, p) => sum + (typeof p === 'string' ? 0 : p.length), 0);
-  return callModel<Completion, CompletionChunk>(
+  return await callModel<Completion, CompletionChunk>(
     {
       capability: 'completions',
       deployment,
