@@ -292,7 +292,18 @@ describe('an OpenAI-compatible upstream (OPENAI_BASE_URL, e.g. a local Ollama)',
       let text = '';
       req.on('data', (c) => (text += c));
       req.on('end', () => {
-        seen.push({ path: req.url ?? '', auth: req.headers.authorization, body: JSON.parse(text) });
+        const body = JSON.parse(text);
+        seen.push({ path: req.url ?? '', auth: req.headers.authorization, body });
+        if (body.stream) {
+          // A server that ignores stream_options (as some OpenAI-compatible ones do): no usage chunk at all.
+          res.writeHead(200, { 'content-type': 'text/event-stream' });
+          for (const content of ['Hi from ', 'a stream.']) {
+            const chunk = { id: 'chatcmpl-s', object: 'chat.completion.chunk', created: 1, model: 'llama3' };
+            res.write(`data: ${JSON.stringify({ ...chunk, choices: [{ index: 0, delta: { content } }] })}\n\n`);
+          }
+          res.end('data: [DONE]\n\n');
+          return;
+        }
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(
           JSON.stringify({
@@ -340,5 +351,32 @@ describe('an OpenAI-compatible upstream (OPENAI_BASE_URL, e.g. a local Ollama)',
     assert.equal(seen[0]!.body.model, 'llama3');
     const health = await (await fetch(`${compatible.url}/v1/health`)).json();
     assert.equal(health.upstream.kind, 'openai-compatible');
+  });
+
+  it('counts the usage of a stream itself when the upstream streams none (the prompt is counted only then)', async () => {
+    const messages = [{ role: 'user', content: 'Say hi, streaming.' }];
+    const res = await fetch(`${compatible.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ messages, stream: true, stream_options: { include_usage: true } }),
+    });
+    assert.equal(res.status, 200);
+    const events = (await res.text()).split('\n\n').filter((e) => e.startsWith('data: '));
+    assert.equal(events.at(-1), 'data: [DONE]');
+    const chunks = events.slice(0, -1).map((e) => JSON.parse(e.slice(6)));
+    assert.equal(chunks.map((c) => c.choices[0]?.delta?.content ?? '').join(''), 'Hi from a stream.');
+    assert.equal(seen.at(-1)!.body.stream_options?.include_usage, true); // asked for, not given
+    // llama3 names no known model family: its tokens are counted with cl100k_base.
+    const prompt = await postJson(`${compatible.url}/v1/tokenize`, { messages, encoding: 'cl100k_base' });
+    const answer = await postJson(`${compatible.url}/v1/tokenize`, {
+      text: 'Hi from a stream.',
+      encoding: 'cl100k_base',
+      count_only: true,
+    });
+    assert.deepEqual(chunks.at(-1).usage, {
+      prompt_tokens: prompt.json.count,
+      completion_tokens: answer.json.count,
+      total_tokens: prompt.json.count + answer.json.count,
+    });
   });
 });

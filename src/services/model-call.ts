@@ -55,7 +55,10 @@ export interface ModelCall<C extends Chunk> {
   deployment: string;
   /** The upstream request body (no `model`: the deployment names it). */
   body: Record<string, unknown> & { stream?: boolean | null };
-  /** Prompt tokens, counted only when something needs them (quotas, a stream's usage); large prompts off-thread. */
+  /**
+   * Prompt tokens, counted only when something needs them (quotas; a stream whose upstream gave no usage, or that
+   * was abandoned) and at most once per call; large prompts off-thread.
+   */
   promptTokens: () => number | Promise<number>;
   /** The answer-length field the caller used (`max_completion_tokens` wins over `max_tokens`), per choice. */
   answerLimit: { field: 'max_tokens' | 'max_completion_tokens'; value: number | undefined };
@@ -85,9 +88,13 @@ export interface ModelCall<C extends Chunk> {
  * (429); without, as much as the caller has left up to the model's output limit, and the answer is capped to
  * it, so no request can spend past the budget.
  */
-async function reserve<C extends Chunk>(call: ModelCall<C>, context: CallContext): Promise<Reservation | null> {
+async function reserve<C extends Chunk>(
+  call: ModelCall<C>,
+  context: CallContext,
+  promptTokens: () => Promise<number>,
+): Promise<Reservation | null> {
   if (!quotasEnabled()) return null;
-  const prompt = await call.promptTokens();
+  const prompt = await promptTokens();
   // Unasked, an answer is at most the model's output limit and what its context window leaves after the prompt
   // (where the window is known): a cap sent past the window would make the model refuse the call (400).
   const room = contextWindowForModel(call.deployment, Number.POSITIVE_INFINITY) - prompt;
@@ -170,7 +177,10 @@ export async function callModel<T extends WholeAnswer, C extends Chunk>(
     }
     return { stream: false, body: new RawJson(text), backend: trace.backend };
   }
-  const reservation = await reserve(call, context);
+  // Counted once, when first needed: a stream whose upstream reports usage (Azure does, asked) never counts it.
+  let counting: Promise<number> | undefined;
+  const promptTokens = () => (counting ??= Promise.resolve().then(call.promptTokens));
+  const reservation = await reserve(call, context, promptTokens);
   if (record && !reservation) record.quota = 'off';
   if (!stream) {
     try {
@@ -181,7 +191,7 @@ export async function callModel<T extends WholeAnswer, C extends Chunk>(
       await settleTokens(reservation, body.usage?.total_tokens ?? reservation?.reserved ?? 0);
       return { stream: false, body, backend: trace.backend };
     } catch (error) {
-      await settleTokens(reservation, context.signal?.aborted && trace.sent ? await call.promptTokens() : 0);
+      await settleTokens(reservation, context.signal?.aborted && trace.sent ? await promptTokens() : 0);
       throw error;
     }
   }
@@ -196,18 +206,17 @@ export async function callModel<T extends WholeAnswer, C extends Chunk>(
   } catch (error) {
     // A client that left after the request went upstream is charged its prompt (the model read it); a failure
     // that never reached the model, nothing.
-    await settleTokens(reservation, context.signal?.aborted && trace.sent ? await call.promptTokens() : 0);
+    await settleTokens(reservation, context.signal?.aborted && trace.sent ? await promptTokens() : 0);
     throw error;
   }
   const encoding = encodingForDeployment(call.deployment);
-  const promptTokens = await call.promptTokens();
   record?.streamStarted();
   const accounting = streamAccounting(reservation, promptTokens, encoding, context, call.onStreamComplete);
   return {
     stream: true,
     backend: trace.backend, // known: startStream waited for the first chunk
     events: call.relay
-      ? call.relay(chunks, accounting, promptTokens)
+      ? call.relay(chunks, accounting, await promptTokens())
       : relayStream<C>(chunks, {
           includeUsage: call.includeUsage,
           promptTokens,
@@ -225,7 +234,7 @@ export async function callModel<T extends WholeAnswer, C extends Chunk>(
  */
 function streamAccounting(
   reservation: Reservation | null,
-  promptTokens: number,
+  promptTokens: () => Promise<number>,
   encoding: Encoding,
   context: CallContext,
   onComplete?: (texts: string[], usage: Usage) => Promise<void>,
@@ -245,9 +254,12 @@ function streamAccounting(
     },
     async onAbandon(texts) {
       const delivered = texts.reduce((sum, text) => sum + (text ? encoding.count(text) : 0), 0);
-      record?.tokens(promptTokens, delivered, 'service');
+      // With quotas on, the reservation counted it already; without, it is for the record only, so a tokenizer too
+      // busy to count it now (503) leaves the record without it rather than the stream's end with an error.
+      const prompt = await promptTokens().catch(() => undefined);
+      record?.tokens(prompt, delivered, 'service');
       try {
-        await settleTokens(reservation, promptTokens + delivered);
+        await settleTokens(reservation, (prompt ?? 0) + delivered);
       } finally {
         record?.streamEnded(context.signal?.aborted ? 'client_left' : 'abandoned');
       }

@@ -61,7 +61,8 @@ export async function* relayStream<C extends Chunk>(
   chunks: AsyncGenerator<C, void, undefined>,
   options: {
     includeUsage: boolean;
-    promptTokens: number;
+    /** Counted only when the upstream reports no usage. */
+    promptTokens: () => number | Promise<number>;
     textOf: (choice: C['choices'][number]) => string;
     countTokens: (text: string) => number;
     accounting?: StreamAccounting;
@@ -91,12 +92,14 @@ export async function* relayStream<C extends Chunk>(
     } finally {
       await chunks.return(undefined);
     }
-    const completionTokens = texts.reduce((sum, text) => sum + (text ? options.countTokens(text) : 0), 0);
-    const usage: Usage = upstreamUsage ?? {
-      prompt_tokens: options.promptTokens,
-      completion_tokens: completionTokens,
-      total_tokens: options.promptTokens + completionTokens,
-    };
+    let usage: Usage;
+    try {
+      // Counted here only when the upstream gave no usage (Azure gives it when asked, and the pipeline asks).
+      usage = upstreamUsage ?? (await countedUsage(texts, options));
+    } catch (error) {
+      yield errorEvent(error); // (not completed: the accounting settles it as abandoned)
+      return;
+    }
     completed = true;
     try {
       await options.accounting?.onComplete?.(usage, texts, !upstreamUsage);
@@ -121,4 +124,17 @@ export async function* relayStream<C extends Chunk>(
     // A broken stream, or a client that left (the host cancels the body and this generator returns early).
     if (!completed) await options.accounting?.onAbandon?.(texts);
   }
+}
+
+async function countedUsage(
+  texts: string[],
+  options: { promptTokens: () => number | Promise<number>; countTokens: (text: string) => number },
+): Promise<Usage> {
+  const promptTokens = await options.promptTokens();
+  const completionTokens = texts.reduce((sum, text) => sum + (text ? options.countTokens(text) : 0), 0);
+  return {
+    prompt_tokens: promptTokens,
+    completion_tokens: completionTokens,
+    total_tokens: promptTokens + completionTokens,
+  };
 }

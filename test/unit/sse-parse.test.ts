@@ -1,24 +1,39 @@
 import assert from 'node:assert/strict';
-import type { IncomingMessage } from 'node:http';
+import http, { type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { ConnectionError, TimeoutError } from '../../src/upstream/http.js';
 import { sseData } from '../../src/upstream/sse.js';
 
 /**
- * A stand-in for an upstream response body: the chunks arrive in order, then the body ends cleanly
- * (`complete`), breaks off (`ends: 'early'`), fails (`ends: Error`) or stays silent (`ends: 'silent'`).
+ * A stand-in for an upstream response body: the chunks arrive in order (a number is a pause of that many ms), then the
+ * body ends cleanly (`complete`), breaks off (`ends: 'early'`), fails (`ends: Error`) or stays silent
+ * (`ends: 'silent'`). Like an IncomingMessage, `destroy(error)` fails a pending read, and every later one, with that
+ * error.
  */
-function body(chunks: (string | Uint8Array)[], ends: 'clean' | 'early' | 'silent' | Error = 'clean') {
+function body(chunks: (string | Uint8Array | number)[], ends: 'clean' | 'early' | 'silent' | Error = 'clean') {
+  let fail: ((error: Error) => void) | undefined;
   const fake = {
     complete: false,
     destroyed: false,
-    destroy() {
+    destroyedWith: undefined as Error | undefined,
+    destroy(error?: Error) {
       fake.destroyed = true;
+      fake.destroyedWith ??= error;
+      if (error) fail?.(error);
     },
     async *[Symbol.asyncIterator]() {
-      for (const chunk of chunks) yield Buffer.from(chunk);
+      for (const chunk of chunks) {
+        if (typeof chunk === 'number')
+          await new Promise((resolve, reject) => {
+            fail = reject;
+            setTimeout(resolve, chunk);
+          });
+        else if (fake.destroyedWith) throw fake.destroyedWith;
+        else yield Buffer.from(chunk);
+      }
       if (ends instanceof Error) throw ends;
-      if (ends === 'silent') await new Promise(() => undefined);
+      if (ends === 'silent') await new Promise((_, reject) => (fail = reject));
       if (ends === 'clean') fake.complete = true;
     },
   };
@@ -103,5 +118,48 @@ describe('sseData', () => {
     const clean = body(['data: 1\n\n']);
     await collect(clean);
     assert.equal(clean.destroyed, false);
+  });
+  it('counts silence from each wait for the next chunk: gaps under the limit never time out, however many', async () => {
+    const chunks = ['data: 0\n\n', ...Array.from({ length: 6 }, (_, i) => [20, `data: ${i + 1}\n\n`]).flat()];
+    assert.deepEqual(await collect(body(chunks), 60), ['0', '1', '2', '3', '4', '5', '6']);
+  });
+
+  it('does not count the time the consumer spends with a payload (a slow client) as silence', async () => {
+    const out: string[] = [];
+    for await (const data of sseData(asBody(body(['data: 1\n\n', 'data: 2\n\n'])), 30)) {
+      out.push(data);
+      await new Promise((resolve) => setTimeout(resolve, 120));
+    }
+    assert.deepEqual(out, ['1', '2']);
+  });
+
+  // Node's own IncomingMessage: destroying it with an error is what ends the wait for a silent upstream.
+  it('times out a real upstream response that goes silent, and closes its connection', async () => {
+    let closed!: () => void;
+    const serverSawClose = new Promise<void>((resolve) => (closed = resolve));
+    const server = http.createServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'text/event-stream' });
+      response.write('data: {"a":1}\n\n');
+      response.on('close', () => closed());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const upstream = await new Promise<http.IncomingMessage>((resolve, reject) =>
+        http.get({ host: '127.0.0.1', port, path: '/' }, resolve).on('error', reject),
+      );
+      const out: string[] = [];
+      await assert.rejects(
+        (async () => {
+          for await (const data of sseData(upstream, 80)) out.push(data);
+        })(),
+        (error: unknown) => error instanceof TimeoutError && error.message === 'stream idle for 80 ms',
+      );
+      assert.deepEqual(out, ['{"a":1}']);
+      await serverSawClose;
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
