@@ -2,6 +2,7 @@
 // handler below and this API's chat handler — from the built bundle (dist/registry.js, what Azure runs) or, with
 // API_SOURCE=src, from the TypeScript sources under tsx — on the same @azure/functions request objects.
 import http from 'node:http';
+import { Readable } from 'node:stream';
 import functionsLibrary from '@azure/functions';
 
 const { HttpRequest, InvocationContext } = functionsLibrary;
@@ -33,7 +34,34 @@ async function floor(request) {
   return { status: 200, headers: { 'content-type': 'application/json' }, body: text };
 }
 
-const body = Buffer.from(JSON.stringify({ messages: [{ role: 'user', content: 'Knock knock.' }], temperature: 0 }));
+/** The floor of a stream: the same, answering with the upstream's event stream itself, its bytes as they come. */
+async function streamFloor(request) {
+  const body = Buffer.from(await request.arrayBuffer());
+  const response = await new Promise((resolve, reject) => {
+    const headers = { 'content-type': 'application/json', 'api-key': 'bench', 'content-length': body.length };
+    const req = http.request(
+      { host: upstream.hostname, port: upstream.port, path, method: 'POST', agent, headers },
+      resolve,
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+  return { status: 200, headers: { 'content-type': 'text/event-stream' }, body: Readable.toWeb(response) };
+}
+
+// BENCH_STREAM=1: streamed chat (`stream: true`), after BENCH_HISTORY turns of earlier conversation (~600 bytes each).
+const STREAM = process.env.BENCH_STREAM === '1';
+const history = Array.from({ length: Number(process.env.BENCH_HISTORY ?? 0) }, (_, i) => ({
+  role: i % 2 ? 'assistant' : 'user',
+  content: `Turn ${i}: the quick brown fox jumps over the lazy dog, again and again. `.repeat(8),
+}));
+const body = Buffer.from(
+  JSON.stringify(
+    STREAM
+      ? { messages: [...history, { role: 'user', content: 'Tell me a story about a tokenizer.' }], stream: true }
+      : { messages: [{ role: 'user', content: 'Knock knock.' }], temperature: 0 },
+  ),
+);
 // As dev/host.ts builds them for each call.
 const request = () =>
   new HttpRequest({
@@ -55,6 +83,7 @@ async function run(handler) {
         started++;
         const response = await handler(request(), context());
         if (response.status !== 200) throw new Error(`status ${response.status}`);
+        if (STREAM) for await (const _ of response.body); // as the host writes it out
       }
     }),
   );
@@ -65,7 +94,7 @@ async function run(handler) {
 // BENCH_LAYERS: the chat route rebuilt one layer at a time (bench/handler-layers.ts, bundled by the bench), measured
 // between the floor and the whole API in the same rounds.
 const layers = process.env.HANDLER_LAYERS ? (await import(process.env.HANDLER_LAYERS)).layers : [];
-const variants = [['floor', floor], ...layers, ['api', api.handler]];
+const variants = [['floor', STREAM ? streamFloor : floor], ...layers, ['api', api.handler]];
 const results = Object.fromEntries(variants.map(([name]) => [name, []]));
 for (const [, handler] of variants) await run(handler);
 for (let round = 0; round < ROUNDS; round++) {

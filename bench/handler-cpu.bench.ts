@@ -40,7 +40,7 @@ if (process.env.BENCH_LAYERS === '1') {
 type Rounds = Record<string, number[]> & { floor: number[]; api: number[] };
 
 /** One child process per variant; each alternates floor and API rounds and reports CPU ms per request. */
-function measure(source: 'dist' | 'src'): Rounds {
+function measure(source: 'dist' | 'src', env: Record<string, string> = {}): Rounds {
   const args = source === 'src' ? ['--import', 'tsx'] : [];
   const layers = source === 'dist' && process.env.BENCH_LAYERS === '1' ? { HANDLER_LAYERS: layersBundle } : {};
   // BENCH_NODE: another Node.js for the measuring child (e.g. Node 22, what Azure runs).
@@ -56,6 +56,7 @@ function measure(source: 'dist' | 'src'): Rounds {
       BENCH_REQUESTS: String(N),
       BENCH_ROUNDS: String(ROUNDS),
       API_SOURCE: source,
+      ...env,
     },
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -93,6 +94,27 @@ if (layered) {
     console.log(
       `| ${name === 'api' ? 'the whole chat route (dist/)' : name} | ${median(layered[name]!).toFixed(3)} | ${pairedRatio(layered, name).toFixed(2)} |`,
     );
+}
+// Streamed chat (`stream: true`, ~30 events an answer) from dist/, against a floor that passes the upstream's event
+// stream on as bytes; with a one-line prompt and after 20 turns of history (12 KB of prompt).
+const STREAM_N = Number(process.env.BENCH_STREAM_REQUESTS ?? 300);
+const STREAM_ROUNDS = Number(process.env.BENCH_STREAM_ROUNDS ?? 20);
+console.log(`\n## Streamed chat, CPU per request, dist/, ${STREAM_N} requests × ${STREAM_ROUNDS} alternating rounds\n`);
+console.log('| prompt | floor ms | this API ms | this API / floor (requests per CPU second) |');
+console.log('| --- | ---: | ---: | ---: |');
+for (const history of [0, 20]) {
+  const results = measure('dist', {
+    BENCH_STREAM: '1',
+    BENCH_HISTORY: String(history),
+    BENCH_REQUESTS: String(STREAM_N),
+    BENCH_ROUNDS: String(STREAM_ROUNDS),
+  });
+  const floorMs = median(results.floor);
+  const apiMs = median(results.api);
+  const ratio = pairedRatio(results, 'api');
+  report[`stream-history-${history}`] = { floorMs, apiMs, ratio, rounds: results };
+  const label = history ? `${history} turns of history (12 KB)` : 'one line';
+  console.log(`| ${label} | ${floorMs.toFixed(3)} | ${apiMs.toFixed(3)} | ${ratio.toFixed(2)} |`);
 }
 mkdirSync(`${root}bench/results`, { recursive: true });
 writeFileSync(`${root}bench/results/handler-cpu.json`, JSON.stringify(report, null, 2));
