@@ -281,6 +281,16 @@ describe('upstream timeout', () => {
   });
 });
 
+/**
+ * What the compatible upstream below streams: `"usage":null` last, not last, and in a nested object; two escapes
+ * (`\u0048` is H, `\u0061` is a) that a relay passing the text on keeps, and one serialising it again does not.
+ */
+const STREAMED = [
+  '{"id":"chatcmpl-s","object":"chat.completion.chunk","created":1,"model":"llama3","choices":[{"index":0,"delta":{"content":"\\u0048i "}}],"usage":null}',
+  '{"id":"chatcmpl-s","usage":null,"object":"chat.completion.chunk","created":1,"model":"llama3","choices":[{"index":0,"delta":{"content":"from "}}]}',
+  '{"id":"chatcmpl-s","object":"chat.completion.chunk","created":1,"model":"llama3","choices":[{"index":0,"delta":{"content":"\\u0061 stream."},"logprobs":{"usage":null}}]}',
+];
+
 describe('an OpenAI-compatible upstream (OPENAI_BASE_URL, e.g. a local Ollama)', () => {
   let server: import('node:http').Server;
   let compatible: Stack;
@@ -297,10 +307,7 @@ describe('an OpenAI-compatible upstream (OPENAI_BASE_URL, e.g. a local Ollama)',
         if (body.stream) {
           // A server that ignores stream_options (as some OpenAI-compatible ones do): no usage chunk at all.
           res.writeHead(200, { 'content-type': 'text/event-stream' });
-          for (const content of ['Hi from ', 'a stream.']) {
-            const chunk = { id: 'chatcmpl-s', object: 'chat.completion.chunk', created: 1, model: 'llama3' };
-            res.write(`data: ${JSON.stringify({ ...chunk, choices: [{ index: 0, delta: { content } }] })}\n\n`);
-          }
+          for (const event of STREAMED) res.write(`data: ${event}\n\n`);
           res.end('data: [DONE]\n\n');
           return;
         }
@@ -365,6 +372,16 @@ describe('an OpenAI-compatible upstream (OPENAI_BASE_URL, e.g. a local Ollama)',
     assert.equal(events.at(-1), 'data: [DONE]');
     const chunks = events.slice(0, -1).map((e) => JSON.parse(e.slice(6)));
     assert.equal(chunks.map((c) => c.choices[0]?.delta?.content ?? '').join(''), 'Hi from a stream.');
+    // Each chunk relayed as the upstream wrote it, less its top-level usage: cut from the text where it is the last
+    // key (the escape stays), serialised again where it is not or where a `usage` is nested (the chunk's own).
+    assert.deepEqual(
+      events.slice(0, 3).map((e) => e.slice(6)),
+      [
+        STREAMED[0]!.replace(',"usage":null}', '}'),
+        '{"id":"chatcmpl-s","object":"chat.completion.chunk","created":1,"model":"llama3","choices":[{"index":0,"delta":{"content":"from "}}]}',
+        JSON.stringify(JSON.parse(STREAMED[2]!)), // (`a stream.`, unescaped)
+      ],
+    );
     assert.equal(seen.at(-1)!.body.stream_options?.include_usage, true); // asked for, not given
     // llama3 names no known model family: its tokens are counted with cl100k_base.
     const prompt = await postJson(`${compatible.url}/v1/tokenize`, { messages, encoding: 'cl100k_base' });

@@ -1,5 +1,6 @@
 import { internalError, toApiError } from '../errors.js';
 import type { Usage } from '../schemas/common.js';
+import { EVENT_TEXT } from '../upstream/index.js';
 
 /**
  * Starts an upstream stream and waits for its first chunk, so that throttling, bad input or an unreachable
@@ -78,13 +79,12 @@ export async function* relayStream<C extends Chunk>(
       for await (const chunk of chunks) {
         if (chunk.usage) upstreamUsage = chunk.usage;
         if (!chunk.choices?.length) {
-          if (options.keepEmptyChoices && !chunk.usage) yield { data: chunk };
+          if (options.keepEmptyChoices && !chunk.usage) yield { data: eventText(chunk) ?? chunk };
           continue;
         }
         last = chunk;
         for (const choice of chunk.choices) texts[choice.index] = (texts[choice.index] ?? '') + options.textOf(choice);
-        const { usage: _drop, ...rest } = chunk;
-        yield { data: rest };
+        yield { data: relayedText(chunk) ?? withoutUsage(chunk) };
       }
     } catch (error) {
       yield errorEvent(error);
@@ -137,4 +137,27 @@ async function countedUsage(
     completion_tokens: completionTokens,
     total_tokens: promptTokens + completionTokens,
   };
+}
+
+/** The chunk's JSON text as the upstream sent it, when it is one line (else it is serialised again). */
+function eventText(chunk: object): string | undefined {
+  const text = (chunk as Record<symbol, unknown>)[EVENT_TEXT];
+  return typeof text === 'string' && !text.includes('\n') && !text.includes('\r') ? text : undefined;
+}
+
+/**
+ * The chunk as the upstream sent it, less its `"usage":null` (there because the pipeline asks for usage): passed on
+ * without serialising it again where that is plain from the text — the key is the last of the top-level object, as
+ * Azure writes it (a nested object's last key would be followed by another `}`), or absent.
+ */
+function relayedText(chunk: object): string | undefined {
+  const text = eventText(chunk);
+  if (text === undefined) return undefined;
+  if (text.endsWith(',"usage":null}')) return text.slice(0, -',"usage":null}'.length) + '}';
+  return text.includes('"usage"') ? undefined : text;
+}
+
+function withoutUsage<C extends Chunk>(chunk: C): Omit<C, 'usage'> {
+  const { usage: _drop, ...rest } = chunk;
+  return rest;
 }

@@ -16,6 +16,12 @@ import type { UpstreamObserver } from '../telemetry/record.js';
 
 export type { Capability } from './providers.js';
 
+/**
+ * On each streamed chunk the client yields: the event's JSON text as the upstream sent it, so a relay can pass it on
+ * without serialising the parsed chunk again (a symbol: never part of the chunk's own JSON).
+ */
+export const EVENT_TEXT = Symbol('upstream event text');
+
 /** Filled in by the client: which backend's answer the caller got (for the `x-backend` response header). */
 export interface CallTrace {
   backend?: string;
@@ -312,6 +318,7 @@ export function createUpstreamClient(
           throw streamBroken('an event was not valid JSON');
         }
         if (chunk.error) throw streamBroken(chunk.error.message ?? 'the model reported an error');
+        (chunk as Record<symbol, unknown>)[EVENT_TEXT] = data;
         yield chunk as Awaited<T>;
       }
     } catch (error) {

@@ -1,6 +1,7 @@
 export {
   createUpstreamClient,
   deploymentLists,
+  EVENT_TEXT,
   resolveDeployment,
   upstream,
   type CallOptions,
