@@ -25,7 +25,10 @@ export const EVENT_TEXT = Symbol('upstream event text');
 /** Filled in by the client: which backend's answer the caller got (for the `x-backend` response header). */
 export interface CallTrace {
   backend?: string;
-  /** A request left for a backend: from then on the model may have read the prompt (quotas charge it). */
+  /**
+   * The whole request reached a backend's connection (or its answer came back): from then on the model may have read
+   * the prompt, and a caller who leaves is charged it. A request cut off while its connection was being made is not.
+   */
   sent?: boolean;
 }
 
@@ -151,7 +154,6 @@ export function createUpstreamClient(
           `(priority ${backend.config.priority}${backend.breaker === 'open' ? ', trial' : ''})`,
       );
       let response: UpstreamResponse;
-      if (options.trace && !options.signal?.aborted) options.trace.sent = true;
       options.observer?.upstreamSend(backend.name);
       try {
         const auth = provider.auth();
@@ -168,6 +170,8 @@ export function createUpstreamClient(
         });
       } catch (error) {
         if (options.signal?.aborted) {
+          // Sent only if the whole request left before the abort (not while its connection was still being made).
+          if (options.trace && error instanceof ConnectionError && error.delivered) options.trace.sent = true;
           router.release(backend);
           throw upstreamUnreachable();
         }
@@ -182,6 +186,7 @@ export function createUpstreamClient(
         last = error instanceof TimeoutError ? upstreamTimeout() : upstreamUnreachable();
         continue;
       }
+      if (options.trace) options.trace.sent = true;
       options.observer?.upstreamHeaders(response.status, response.header('apim-request-id'));
       if (response.status >= 200 && response.status < 300) {
         router.succeeded(backend, Date.now());

@@ -66,6 +66,12 @@ export class UpstreamResponse {
 
 export class ConnectionError extends Error {
   override name = 'ConnectionError';
+  /** Aborted by the caller after the whole request had been handed to the socket: the upstream may have read it. */
+  readonly delivered: boolean;
+  constructor(message: string, delivered = false) {
+    super(message);
+    this.delivered = delivered;
+  }
 }
 export class TimeoutError extends Error {
   override name = 'TimeoutError';
@@ -105,7 +111,9 @@ export function send(
     const timeout = deadline(init.timeoutMs, () =>
       request.destroy(new TimeoutError(`no answer within ${init.timeoutMs} ms`)),
     );
-    const onAbort = signal ? () => request.destroy(new ConnectionError('aborted by the caller')) : undefined;
+    const onAbort = signal
+      ? () => request.destroy(new ConnectionError('aborted by the caller', request.writableFinished))
+      : undefined;
     if (signal) signal.addEventListener('abort', onAbort!, { once: true });
     // `on`, not `once`: each fires at most once here, and `once` wraps every listener in a closure of its own.
     request.on('response', (response) => {
