@@ -169,9 +169,10 @@ export function createUpstreamClient(
           timeoutMs: settings.UPSTREAM_TIMEOUT_MS,
         });
       } catch (error) {
+        // Sent if the whole request left before it failed or was cut off (not while its connection was being made).
+        if (options.trace && (error instanceof ConnectionError || error instanceof TimeoutError) && error.delivered)
+          options.trace.sent = true;
         if (options.signal?.aborted) {
-          // Sent only if the whole request left before the abort (not while its connection was still being made).
-          if (options.trace && error instanceof ConnectionError && error.delivered) options.trace.sent = true;
           router.release(backend);
           throw upstreamUnreachable();
         }

@@ -64,17 +64,27 @@ export class UpstreamResponse {
   }
 }
 
+/**
+ * A call that failed. `delivered`: the whole request had been handed to the socket first, so the upstream may have
+ * read it (quotas charge a caller who leaves then); false when it failed or was cut off before that.
+ */
 export class ConnectionError extends Error {
   override name = 'ConnectionError';
-  /** Aborted by the caller after the whole request had been handed to the socket: the upstream may have read it. */
-  readonly delivered: boolean;
-  constructor(message: string, delivered = false) {
+  constructor(
+    message: string,
+    readonly delivered = false,
+  ) {
     super(message);
-    this.delivered = delivered;
   }
 }
 export class TimeoutError extends Error {
   override name = 'TimeoutError';
+  constructor(
+    message: string,
+    readonly delivered = false,
+  ) {
+    super(message);
+  }
 }
 
 /** Sends a request and resolves when the response headers arrive; `signal` and the timeout destroy the socket. */
@@ -109,7 +119,7 @@ export function send(
       headers,
     });
     const timeout = deadline(init.timeoutMs, () =>
-      request.destroy(new TimeoutError(`no answer within ${init.timeoutMs} ms`)),
+      request.destroy(new TimeoutError(`no answer within ${init.timeoutMs} ms`, request.writableFinished)),
     );
     const onAbort = signal
       ? () => request.destroy(new ConnectionError('aborted by the caller', request.writableFinished))
@@ -125,7 +135,9 @@ export function send(
       timeout.cancel();
       if (signal) signal.removeEventListener('abort', onAbort!);
       reject(
-        error instanceof TimeoutError || error instanceof ConnectionError ? error : new ConnectionError(error.message),
+        error instanceof TimeoutError || error instanceof ConnectionError
+          ? error
+          : new ConnectionError(error.message, request.writableFinished),
       );
     });
     request.end(init.body);

@@ -5,10 +5,10 @@ import { after, before, describe, it } from 'node:test';
 import { ConnectionError, send } from '../../src/upstream/http.js';
 
 /**
- * The transport's abort: whether the request had left when the caller went decides whether quotas charge its
- * prompt (src/services/model-call.ts), so the error says so.
+ * A failed call says whether the whole request had left first: a caller who leaves after that is charged its prompt
+ * (the model may have read it), one whose request never left is not (src/services/model-call.ts).
  */
-describe('send, aborted by the caller', () => {
+describe('send: whether a failed request had been delivered', () => {
   let server: http.Server;
   let url: URL;
   const received: string[] = [];
@@ -21,7 +21,8 @@ describe('send, aborted by the caller', () => {
       request.on('end', () => {
         received.push(body);
         arrived?.();
-      }); // and never answers
+        if (body.includes('hang up')) request.socket.destroy(); // else never answers
+      });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     url = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/chat`);
@@ -51,5 +52,23 @@ describe('send, aborted by the caller', () => {
     await assert.rejects(pending, (error: unknown) => error instanceof ConnectionError && !error.delivered);
     await new Promise((resolve) => setTimeout(resolve, 100));
     assert.ok(!received.includes('{"n":2}'));
+  });
+  it('the upstream hangs up after reading it: delivered', async () => {
+    const pending = post(new AbortController().signal, '{"n":3,"hang up":true}');
+    await assert.rejects(pending, (error: unknown) => error instanceof ConnectionError && error.delivered);
+  });
+
+  it('nothing listens at the address: not delivered', async () => {
+    const closed = http.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const pending = send(new URL(`http://127.0.0.1:${port}/chat`), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"n":4}',
+      timeoutMs: 5_000,
+    });
+    await assert.rejects(pending, (error: unknown) => error instanceof ConnectionError && !error.delivered);
   });
 });
