@@ -8,7 +8,7 @@ import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest } from 
 import type { Completion, CompletionChunk, CompletionRequest } from '../schemas/completions.js';
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../schemas/embeddings.js';
 import { streamBroken, upstreamTimeout, upstreamUnreachable, UpstreamError } from './errors.js';
-import { ConnectionError, readText, send, TimeoutError, type UpstreamResponse } from './http.js';
+import { ConnectionError, readText, send, SendFailure, TimeoutError, type UpstreamResponse } from './http.js';
 import { chooseProvider, type Capability, type ProviderDependencies, type UpstreamProvider } from './providers.js';
 import { Router, type Backend, type BackendStatus } from './router.js';
 import { sseData } from './sse.js';
@@ -170,8 +170,7 @@ export function createUpstreamClient(
         });
       } catch (error) {
         // Sent if the whole request left before it failed or was cut off (not while its connection was being made).
-        if (options.trace && (error instanceof ConnectionError || error instanceof TimeoutError) && error.delivered)
-          options.trace.sent = true;
+        if (options.trace && error instanceof SendFailure && error.delivered) options.trace.sent = true;
         if (options.signal?.aborted) {
           router.release(backend);
           throw upstreamUnreachable();

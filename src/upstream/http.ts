@@ -68,8 +68,7 @@ export class UpstreamResponse {
  * A call that failed. `delivered`: the whole request had been handed to the socket first, so the upstream may have
  * read it (quotas charge a caller who leaves then); false when it failed or was cut off before that.
  */
-export class ConnectionError extends Error {
-  override name = 'ConnectionError';
+export class SendFailure extends Error {
   constructor(
     message: string,
     readonly delivered = false,
@@ -77,14 +76,11 @@ export class ConnectionError extends Error {
     super(message);
   }
 }
-export class TimeoutError extends Error {
+export class ConnectionError extends SendFailure {
+  override name = 'ConnectionError';
+}
+export class TimeoutError extends SendFailure {
   override name = 'TimeoutError';
-  constructor(
-    message: string,
-    readonly delivered = false,
-  ) {
-    super(message);
-  }
 }
 
 /** Sends a request and resolves when the response headers arrive; `signal` and the timeout destroy the socket. */
