@@ -8,7 +8,7 @@ import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest } from 
 import type { Completion, CompletionChunk, CompletionRequest } from '../schemas/completions.js';
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../schemas/embeddings.js';
 import { streamBroken, upstreamTimeout, upstreamUnreachable, UpstreamError } from './errors.js';
-import { ConnectionError, readText, send, SendFailure, TimeoutError, type UpstreamResponse } from './http.js';
+import { readText, send, SendFailure, TimeoutError, type UpstreamResponse } from './http.js';
 import { chooseProvider, type Capability, type ProviderDependencies, type UpstreamProvider } from './providers.js';
 import { Router, type Backend, type BackendStatus } from './router.js';
 import { sseData } from './sse.js';
@@ -175,7 +175,7 @@ export function createUpstreamClient(
           router.release(backend);
           throw upstreamUnreachable();
         }
-        if (!(error instanceof TimeoutError || error instanceof ConnectionError)) {
+        if (!(error instanceof SendFailure)) {
           router.release(backend);
           throw upstreamUnreachable(); // e.g. no token from the credential: nothing the backend did.
         }
@@ -269,7 +269,7 @@ export function createUpstreamClient(
    * when another backend is free right now to take the call again.
    */
   function brokeBeforeFirstByte(error: unknown, backend: Backend, options: CallOptions, notBefore: NotBefore) {
-    const broken = error instanceof ConnectionError || error instanceof TimeoutError;
+    const broken = error instanceof SendFailure;
     if (!broken || options.signal?.aborted) return false;
     failed(backend, Date.now(), 'broke before its first byte');
     options.observer?.upstreamFailed('broken');

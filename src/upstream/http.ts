@@ -130,11 +130,7 @@ export function send(
     request.on('error', (error) => {
       timeout.cancel();
       if (signal) signal.removeEventListener('abort', onAbort!);
-      reject(
-        error instanceof TimeoutError || error instanceof ConnectionError
-          ? error
-          : new ConnectionError(error.message, request.writableFinished),
-      );
+      reject(error instanceof SendFailure ? error : new ConnectionError(error.message, request.writableFinished));
     });
     request.end(init.body);
   });
